@@ -1,4 +1,4 @@
-using Rag.Neural.Tokenizers;
+using Rag.Tokenizers;
 
 namespace Rag.Neural;
 

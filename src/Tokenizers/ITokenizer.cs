@@ -1,4 +1,4 @@
-namespace Rag.Neural.Tokenizers;
+namespace Rag.Tokenizers;
 
 /// <summary>Text to token ids and back. Encode adds no special tokens; models add their own.</summary>
 public interface ITokenizer
