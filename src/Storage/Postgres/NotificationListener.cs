@@ -1,0 +1,63 @@
+using Npgsql;
+
+namespace Rag.Storage.Postgres;
+
+/// <summary>
+/// LISTENs on a dedicated connection for the life of the store and pulses the work signal on every
+/// NOTIFY, so idle workers in this process wake as soon as any process enqueues. If the connection
+/// drops, it reconnects; meanwhile workers fall back to their wait timeout.
+/// </summary>
+internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, WorkSignal signal) : IAsyncDisposable
+{
+    static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    readonly CancellationTokenSource _stop = new();
+    readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly Lock _gate = new();
+    Task? _loop;
+
+    /// <summary>Starts listening on first use; completes once LISTEN is in place (or the first attempt failed).</summary>
+    public Task EnsureStartedAsync(CancellationToken ct)
+    {
+        lock (_gate) _loop ??= Task.Run(() => RunAsync(_stop.Token));
+        return _firstAttempt.Task.WaitAsync(ct);
+    }
+
+    async Task RunAsync(CancellationToken stop)
+    {
+        var reconnecting = false;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(stop);
+                connection.Notification += (_, _) => signal.Pulse();
+                await using (var listen = new NpgsqlCommand($"LISTEN {channel}", connection))
+                    await listen.ExecuteNonQueryAsync(stop);
+                _firstAttempt.TrySetResult();
+                if (reconnecting) signal.Pulse(); // a job may have been enqueued while we were deaf
+                while (true) await connection.WaitAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                _firstAttempt.TrySetResult();
+                reconnecting = true;
+                try { await Task.Delay(ReconnectDelay, stop); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        Task? loop;
+        lock (_gate) loop = _loop;
+        if (loop is not null) await loop;
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,107 @@
+using System.Data.Common;
+using Npgsql;
+using Rag.Storage.Sql;
+
+namespace Rag.Storage.Postgres;
+
+/// <summary>
+/// The server store: PostgreSQL through a pooled NpgsqlDataSource for rows and the job queue
+/// (SKIP LOCKED leasing, LISTEN/NOTIFY wake-ups), and the shared file blob store for originals.
+/// </summary>
+public sealed class PostgresRagStore : SqlRagStore
+{
+    /// <summary>Connect timeout used unless the connection string sets one: bad configuration should fail in seconds, not hang.</summary>
+    public const int DefaultConnectTimeoutSeconds = 5;
+
+    PostgresRagStore(PostgresBackend backend, string blobDirectory) : base(backend, new FileBlobStore(blobDirectory)) { }
+
+    public static Task<PostgresRagStore> OpenAsync(string connectionString, string blobDirectory, CancellationToken ct = default) =>
+        OpenAsync(connectionString, blobDirectory, TimeProvider.System, ct);
+
+    /// <summary>Connects and applies pending migrations under an advisory lock; fails fast with StorageUnavailableException.</summary>
+    public static async Task<PostgresRagStore> OpenAsync(string connectionString, string blobDirectory, TimeProvider time, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        ArgumentException.ThrowIfNullOrEmpty(blobDirectory);
+        ArgumentNullException.ThrowIfNull(time);
+        var backend = new PostgresBackend(WithDefaults(connectionString), time);
+        try
+        {
+            await Migrator.ApplyAsync(backend, ct);
+        }
+        catch (Exception e) when (IsConnectionFailure(e))
+        {
+            await backend.DisposeAsync();
+            throw new StorageUnavailableException($"Cannot use {backend.Description}: {Reason(e)}", e);
+        }
+        catch
+        {
+            await backend.DisposeAsync();
+            throw;
+        }
+        return new PostgresRagStore(backend, blobDirectory);
+    }
+
+    static string WithDefaults(string connectionString)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Timeout") && !given.ContainsKey("Connect Timeout") && !given.ContainsKey("Connection Timeout"))
+            builder.Timeout = DefaultConnectTimeoutSeconds;
+        return builder.ConnectionString;
+    }
+}
+
+internal sealed class PostgresBackend : SqlBackend
+{
+    public const string Channel = "rag_jobs";
+    static readonly IReadOnlyList<Migration> Scripts = Migration.Load("postgres");
+    // Any fixed 64-bit number works; every process that migrates this schema must use the same one.
+    const long MigrationLockKey = 0x7261675f6d696772; // "rag_migr"
+
+    readonly NpgsqlDataSource _dataSource;
+    readonly NotificationListener _listener;
+
+    public PostgresBackend(string connectionString, TimeProvider time) : base(time)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        Description = $"PostgreSQL database '{b.Database}' at {b.Host}:{b.Port} (user '{b.Username}')";
+        _listener = new NotificationListener(_dataSource, Channel, WorkSignal);
+    }
+
+    public override string Description { get; }
+    public override IReadOnlyList<Migration> Migrations => Scripts;
+    public override string LeaseLockClause => "FOR UPDATE SKIP LOCKED";
+    public override WorkSignal WorkSignal { get; } = new();
+
+    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+
+    // timestamptz wants UTC; stored values keep the milliseconds SqlBackend.Now() gives them.
+    public override object TimeValue(DateTimeOffset t) => t.ToUniversalTime();
+
+    // A transaction-scoped advisory lock: a second process starting at the same time waits here, then finds nothing left to apply.
+    public override async Task<DbTransaction> BeginMigrationAsync(DbConnection connection, CancellationToken ct)
+    {
+        var tx = await connection.BeginTransactionAsync(ct);
+        await using var lockCmd = Command(connection, "SELECT pg_advisory_xact_lock(@key)", tx, ("@key", MigrationLockKey));
+        await lockCmd.ExecuteNonQueryAsync(ct);
+        return tx;
+    }
+
+    public override bool IsUniqueViolation(DbException e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    public override async Task NotifyWorkAsync(DbConnection connection, CancellationToken ct)
+    {
+        await using var notify = Command(connection, $"NOTIFY {Channel}", null);
+        await notify.ExecuteNonQueryAsync(ct);
+    }
+
+    public override Task EnsureListeningAsync(CancellationToken ct) => _listener.EnsureStartedAsync(ct);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _listener.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
+}

@@ -1,0 +1,114 @@
+using System.Data.Common;
+using System.Globalization;
+using static Rag.Storage.Sql.Rows;
+
+namespace Rag.Storage.Sql;
+
+internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
+{
+    public const int MaxPageSize = 1000;
+
+    public async Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var now = db.Now();
+        var stored = document with
+        {
+            Id = string.IsNullOrEmpty(document.Id) ? Ids.New() : document.Id,
+            Tags = document.Tags ?? [],
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        try
+        {
+            await db.ExecuteAsync($"""
+                INSERT INTO documents ({DocumentColumns})
+                VALUES (@id, @tenant, @title, @file, @type, @hash, @size, @external, @tags, @status, @error, @chunks, @created, @updated)
+                """, ct,
+                ("@id", stored.Id), ("@tenant", stored.TenantId), ("@title", stored.Title), ("@file", stored.FileName),
+                ("@type", stored.ContentType), ("@hash", stored.ContentHash), ("@size", stored.SizeBytes), ("@external", stored.ExternalId),
+                ("@tags", Tags(stored.Tags)), ("@status", Name(stored.Status)), ("@error", stored.Error), ("@chunks", stored.ChunkCount),
+                ("@created", now), ("@updated", now));
+        }
+        catch (DbException e) when (db.IsUniqueViolation(e))
+        {
+            throw new InvalidOperationException(
+                $"Document '{stored.Id}' or external id '{stored.ExternalId}' already exists in tenant '{stored.TenantId}'.", e);
+        }
+        return stored;
+    }
+
+    public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default) =>
+        db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND id = @id", ReadDocument, ct,
+            ("@tenant", tenantId), ("@id", id));
+
+    public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default) =>
+        db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND content_hash = @hash ORDER BY created_at, id LIMIT 1",
+            ReadDocument, ct, ("@tenant", tenantId), ("@hash", contentHash));
+
+    public Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default) =>
+        db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND external_id = @external",
+            ReadDocument, ct, ("@tenant", tenantId), ("@external", externalId));
+
+    /// <summary>Newest first. The title filter is a case-insensitive substring match (SQLite folds ASCII letters only).</summary>
+    public async Task<Page<DocumentRecord>> ListAsync(string tenantId, int offset, int limit, string? titleContains = null, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPageSize);
+        var filter = "tenant_id = @tenant";
+        var args = new List<(string, object?)> { ("@tenant", tenantId) };
+        if (!string.IsNullOrEmpty(titleContains))
+        {
+            filter += " AND lower(title) LIKE @title ESCAPE '!'";
+            args.Add(("@title", "%" + EscapeLike(titleContains.ToLowerInvariant()) + "%"));
+        }
+        var total = Convert.ToInt32(await db.ScalarAsync($"SELECT count(*) FROM documents WHERE {filter}", ct, [.. args]), CultureInfo.InvariantCulture);
+        args.Add(("@limit", limit));
+        args.Add(("@offset", offset));
+        var items = await db.QueryAsync(
+            $"SELECT {DocumentColumns} FROM documents WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset",
+            ReadDocument, ct, [.. args]);
+        return new Page<DocumentRecord>(items, total, offset, limit);
+    }
+
+    /// <summary>Replaces every mutable field except ChunkCount, which ReplaceChunksAsync owns. Throws KeyNotFoundException when absent.</summary>
+    public async Task UpdateAsync(DocumentRecord document, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var n = await db.ExecuteAsync("""
+            UPDATE documents SET title = @title, file_name = @file, content_type = @type, content_hash = @hash, size_bytes = @size,
+                external_id = @external, tags = @tags, status = @status, error = @error, updated_at = @now
+            WHERE tenant_id = @tenant AND id = @id
+            """, ct,
+            ("@title", document.Title), ("@file", document.FileName), ("@type", document.ContentType), ("@hash", document.ContentHash),
+            ("@size", document.SizeBytes), ("@external", document.ExternalId), ("@tags", Tags(document.Tags)), ("@status", Name(document.Status)),
+            ("@error", document.Error), ("@now", db.Now()), ("@tenant", document.TenantId), ("@id", document.Id));
+        if (n == 0) throw NotFound(document.TenantId, document.Id);
+    }
+
+    /// <summary>Sets status and error (the error is cleared when none is given). Throws KeyNotFoundException when absent.</summary>
+    public async Task SetStatusAsync(string tenantId, string id, DocumentStatus status, string? error = null, CancellationToken ct = default)
+    {
+        var n = await db.ExecuteAsync("UPDATE documents SET status = @status, error = @error, updated_at = @now WHERE tenant_id = @tenant AND id = @id", ct,
+            ("@status", Name(status)), ("@error", error), ("@now", db.Now()), ("@tenant", tenantId), ("@id", id));
+        if (n == 0) throw NotFound(tenantId, id);
+    }
+
+    public async Task<bool> DeleteAsync(string tenantId, string id, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await using (var chunks = db.Command(c, "DELETE FROM chunks WHERE tenant_id = @tenant AND document_id = @id", tx, ("@tenant", tenantId), ("@id", id)))
+            await chunks.ExecuteNonQueryAsync(ct);
+        int n;
+        await using (var doc = db.Command(c, "DELETE FROM documents WHERE tenant_id = @tenant AND id = @id", tx, ("@tenant", tenantId), ("@id", id)))
+            n = await doc.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return n == 1;
+    }
+
+    internal static KeyNotFoundException NotFound(string tenantId, string id) => new($"Document '{id}' does not exist in tenant '{tenantId}'.");
+
+    static string EscapeLike(string s) => s.Replace("!", "!!").Replace("%", "!%").Replace("_", "!_");
+}

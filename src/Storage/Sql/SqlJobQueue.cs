@@ -1,0 +1,105 @@
+using System.Globalization;
+using static Rag.Storage.Sql.Rows;
+
+namespace Rag.Storage.Sql;
+
+/// <summary>
+/// The durable queue. A lease is one UPDATE of the oldest runnable row (queued and due, or leased with an
+/// expired lease) chosen by a sub-select: SQLite runs it under its single-writer lock, PostgreSQL adds
+/// FOR UPDATE SKIP LOCKED so concurrent workers pick different rows instead of queueing on one.
+/// Every state change after a lease is conditional on the worker still holding it.
+/// </summary>
+internal sealed class SqlJobQueue(SqlBackend db) : IJobQueue
+{
+    public async Task<Job> EnqueueAsync(string kind, string payload, string? tenantId = null, int maxAttempts = 5, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        var now = db.Now();
+        var job = new Job(Ids.New(), kind, payload, tenantId, JobStatus.Queued, 0, maxAttempts, null, null, now, null, now, now);
+        await using (var c = await db.OpenConnectionAsync(ct))
+        {
+            await using (var insert = db.Command(c,
+                $"INSERT INTO jobs ({JobColumns}) VALUES (@id, @kind, @payload, @tenant, 'queued', 0, @max, NULL, NULL, @now, NULL, @now, @now)", null,
+                ("@id", job.Id), ("@kind", kind), ("@payload", payload), ("@tenant", tenantId), ("@max", maxAttempts), ("@now", now)))
+                await insert.ExecuteNonQueryAsync(ct);
+            await db.NotifyWorkAsync(c, ct);
+        }
+        db.WorkSignal.Pulse();
+        return job;
+    }
+
+    public async Task<Job?> LeaseAsync(string workerId, TimeSpan leaseDuration, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(leaseDuration, TimeSpan.Zero);
+        var now = db.Now();
+        return await db.QuerySingleAsync($"""
+            UPDATE jobs SET status = 'leased', lease_owner = @worker, lease_expires_at = @expires, updated_at = @now
+            WHERE id = (SELECT id FROM jobs
+                        WHERE (status = 'queued' AND run_after <= @now) OR (status = 'leased' AND lease_expires_at <= @now)
+                        ORDER BY run_after, created_at, id
+                        LIMIT 1 {db.LeaseLockClause})
+            RETURNING {JobColumns}
+            """, ReadJob, ct, ("@worker", workerId), ("@expires", now + leaseDuration), ("@now", now));
+    }
+
+    public async Task<bool> RenewLeaseAsync(string jobId, string workerId, TimeSpan leaseDuration, CancellationToken ct = default)
+    {
+        var now = db.Now();
+        return await db.ExecuteAsync(
+            "UPDATE jobs SET lease_expires_at = @expires, updated_at = @now WHERE id = @id AND status = 'leased' AND lease_owner = @worker", ct,
+            ("@expires", now + leaseDuration), ("@now", now), ("@id", jobId), ("@worker", workerId)) == 1;
+    }
+
+    /// <summary>
+    /// True when this worker held the lease. A worker whose lease expired may still complete while no one
+    /// else has taken the job over; once another worker leased it, the old worker gets false.
+    /// </summary>
+    public async Task<bool> CompleteAsync(string jobId, string workerId, CancellationToken ct = default) =>
+        await db.ExecuteAsync(
+            "UPDATE jobs SET status = 'done', lease_expires_at = NULL, error = NULL, updated_at = @now WHERE id = @id AND status = 'leased' AND lease_owner = @worker", ct,
+            ("@now", db.Now()), ("@id", jobId), ("@worker", workerId)) == 1;
+
+    /// <summary>
+    /// Counts a failed attempt: queued again after Backoff.After(attempts), or Failed with the error once
+    /// MaxAttempts is reached. Null when the job is unknown or the worker no longer holds its lease.
+    /// </summary>
+    public async Task<Job?> FailAsync(string jobId, string workerId, string error, CancellationToken ct = default)
+    {
+        var job = await GetAsync(jobId, ct);
+        if (job is null || job.Status != JobStatus.Leased || job.LeaseOwner != workerId) return null;
+        var attempts = job.Attempts + 1;
+        var failed = attempts >= job.MaxAttempts;
+        var now = db.Now();
+        // Conditional on the state just read, so a takeover between the read and the write wins.
+        return await db.QuerySingleAsync($"""
+            UPDATE jobs SET status = @status, attempts = @attempts, error = @error, run_after = @runAfter,
+                lease_owner = @owner, lease_expires_at = NULL, updated_at = @now
+            WHERE id = @id AND status = 'leased' AND lease_owner = @worker AND attempts = @seen
+            RETURNING {JobColumns}
+            """, ReadJob, ct,
+            ("@status", Name(failed ? JobStatus.Failed : JobStatus.Queued)), ("@attempts", attempts), ("@error", error),
+            ("@runAfter", failed ? now : now + Backoff.After(attempts)), ("@owner", failed ? workerId : null), ("@now", now),
+            ("@id", jobId), ("@worker", workerId), ("@seen", job.Attempts));
+    }
+
+    public Task<Job?> GetAsync(string jobId, CancellationToken ct = default) =>
+        db.QuerySingleAsync($"SELECT {JobColumns} FROM jobs WHERE id = @id", ReadJob, ct, ("@id", jobId));
+
+    public async Task<IReadOnlyDictionary<JobStatus, int>> CountByStatusAsync(CancellationToken ct = default)
+    {
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0);
+        foreach (var (status, n) in await db.QueryAsync("SELECT status, count(*) FROM jobs GROUP BY status",
+            r => (Enum.Parse<JobStatus>(r.GetString(0), ignoreCase: true), Convert.ToInt32(r.GetValue(1), CultureInfo.InvariantCulture)), ct))
+            counts[status] = n;
+        return counts;
+    }
+
+    public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        await db.EnsureListeningAsync(ct);
+        await db.WorkSignal.WaitAsync(timeout, ct);
+    }
+}

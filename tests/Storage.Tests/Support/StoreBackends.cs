@@ -1,0 +1,124 @@
+using System.Text;
+using Npgsql;
+using Rag.Storage.Postgres;
+using Rag.Storage.Sqlite;
+using Rag.Testing;
+
+namespace Rag.Storage.Tests;
+
+/// <summary>Where one test's stores live. Each test gets its own storage; OpenAsync twice gives two handles on it (two "processes").</summary>
+public interface IStoreBackend : IAsyncDisposable
+{
+    Task<IRagStore> OpenAsync(TimeProvider time);
+
+    /// <summary>Everything persisted about API keys, as text: proves what is (and is not) stored at rest.</summary>
+    Task<string> DumpApiKeysAsync();
+}
+
+public sealed class SqliteTestBackend : IStoreBackend
+{
+    readonly TempDir _dir = new();
+    readonly List<IRagStore> _opened = [];
+
+    public string DataDirectory => _dir.Path;
+
+    public async Task<IRagStore> OpenAsync(TimeProvider time)
+    {
+        var store = await SqliteRagStore.OpenAsync(_dir.Path, time);
+        _opened.Add(store);
+        return store;
+    }
+
+    // The raw database and WAL bytes: if the plaintext were stored anywhere, it would be in here.
+    public Task<string> DumpApiKeysAsync()
+    {
+        var text = new StringBuilder();
+        foreach (var file in Directory.GetFiles(_dir.Path, "rag.db*"))
+        {
+            using var s = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var m = new MemoryStream();
+            s.CopyTo(m);
+            text.Append(Encoding.Latin1.GetString(m.ToArray()));
+        }
+        return Task.FromResult(text.ToString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in _opened) await store.DisposeAsync();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>A fresh PostgreSQL database per test class (dropped afterwards); absent RAG_TEST_POSTGRES, tests skip with that reason.</summary>
+public sealed class PostgresDatabase : IAsyncLifetime
+{
+    public const string Variable = "RAG_TEST_POSTGRES";
+    public static readonly string? AdminConnectionString = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } v ? v : null;
+    public static readonly string SkipReason = $"skipped: {Variable} is not set (e.g. \"Host=127.0.0.1;Username=rag;Password=rag;Database=postgres\")";
+
+    readonly string _name = "rag_test_" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The class's database; null when PostgreSQL tests are skipped.</summary>
+    public string? ConnectionString { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        if (AdminConnectionString is null) return;
+        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await admin.OpenAsync();
+        await using (var create = new NpgsqlCommand($"CREATE DATABASE {_name}", admin)) await create.ExecuteNonQueryAsync();
+        ConnectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = _name }.ConnectionString;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (ConnectionString is null) return;
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A schema of its own inside the class database, so tests of one class never see each other's rows.</summary>
+    public async Task<string> NewSchemaAsync()
+    {
+        Skip.If(ConnectionString is null, SkipReason);
+        var schema = "t_" + Guid.NewGuid().ToString("N");
+        await using var c = new NpgsqlConnection(ConnectionString);
+        await c.OpenAsync();
+        await using (var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", c)) await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { SearchPath = schema }.ConnectionString;
+    }
+}
+
+public sealed class PostgresTestBackend(PostgresDatabase database) : IStoreBackend
+{
+    readonly TempDir _blobs = new();
+    readonly List<IRagStore> _opened = [];
+    string? _connectionString;
+
+    public async Task<string> ConnectionStringAsync() => _connectionString ??= await database.NewSchemaAsync();
+
+    public async Task<IRagStore> OpenAsync(TimeProvider time)
+    {
+        var store = await PostgresRagStore.OpenAsync(await ConnectionStringAsync(), _blobs.Path, time);
+        _opened.Add(store);
+        return store;
+    }
+
+    public async Task<string> DumpApiKeysAsync()
+    {
+        await using var c = new NpgsqlConnection(await ConnectionStringAsync());
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT coalesce(string_agg(row_to_json(k)::text, E'\\n'), '') FROM api_keys k", c);
+        return (string)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var store in _opened) await store.DisposeAsync();
+        _blobs.Dispose();
+    }
+}
