@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using Rag.Storage;
+
+namespace Rag.Retriever.Hybrid;
+
+/// <summary>
+/// Question → passages: the question encoder and the vector index (dense), BM25 (lexical), or both fused
+/// by reciprocal rank. Each side returns more candidates than asked (max(4k, 50)) so fusion sees the
+/// chunks one side ranks low; chunk texts and document titles come from the stores.
+/// With no question encoder every request is answered by BM25 alone, and says so.
+/// </summary>
+public sealed class HybridRetriever(
+    IEmbeddingGenerator<string, Embedding<float>>? questionEncoder,
+    IVectorIndex vectorIndex,
+    ILexicalIndex lexicalIndex,
+    IChunkStore chunks,
+    IDocumentStore documents) : IRetriever
+{
+    public const string NoEncoderNotice = "No question encoder is configured: BM25-only retrieval.";
+
+    public bool HasDenseEncoder => questionEncoder is not null;
+
+    public static int CandidatesFor(int k) => Math.Max(k * 4, 50);
+
+    public async Task<RetrievalResult> RetrieveAsync(RetrievalRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.Filter.TenantId);
+        var clock = Stopwatch.StartNew();
+        var mode = questionEncoder is null ? RetrievalMode.Bm25 : request.Mode;
+        var notice = questionEncoder is null ? NoEncoderNotice : null;
+        if (request.K <= 0 || string.IsNullOrWhiteSpace(request.Query))
+            return new RetrievalResult([], mode, notice, clock.Elapsed);
+
+        var candidates = CandidatesFor(request.K);
+        var denseTask = mode is RetrievalMode.Dense or RetrievalMode.Hybrid
+            ? DenseAsync(request.Query, request.Filter, candidates, ct)
+            : Task.FromResult<IReadOnlyList<ScoredChunk>>([]);
+        var lexicalTask = mode is RetrievalMode.Bm25 or RetrievalMode.Hybrid
+            ? lexicalIndex.SearchAsync(request.Query, request.Filter, candidates, ct)
+            : Task.FromResult<IReadOnlyList<ScoredChunk>>([]);
+        var dense = await denseTask;
+        var lexical = await lexicalTask;
+
+        // A single list keeps its own scores; fusion replaces them with RRF scores.
+        IReadOnlyList<FusedChunk> ranked = mode switch
+        {
+            RetrievalMode.Dense => [.. dense.Select((c, i) => new FusedChunk(c.ChunkId, c.DocumentId, c.Score, i + 1, null))],
+            RetrievalMode.Bm25 => [.. lexical.Select((c, i) => new FusedChunk(c.ChunkId, c.DocumentId, c.Score, null, i + 1))],
+            _ => ReciprocalRankFusion.Fuse(dense, lexical),
+        };
+        var passages = await LoadAsync(request.Filter.TenantId, ranked, request.K, ct);
+        return new RetrievalResult(passages, mode, notice, clock.Elapsed);
+    }
+
+    async Task<IReadOnlyList<ScoredChunk>> DenseAsync(string query, SearchFilter filter, int candidates, CancellationToken ct)
+    {
+        var embeddings = await questionEncoder!.GenerateAsync([query], cancellationToken: ct);
+        return await vectorIndex.SearchAsync(embeddings[0].Vector.ToArray(), filter, candidates, ct);
+    }
+
+    /// <summary>Texts and titles for the top k; a chunk missing from the store (deleted meanwhile) is skipped and the next one taken.</summary>
+    async Task<List<RetrievedPassage>> LoadAsync(string tenantId, IReadOnlyList<FusedChunk> ranked, int k, CancellationToken ct)
+    {
+        var wanted = ranked.Take(Math.Min(ranked.Count, k * 2)).ToList();
+        var records = (await chunks.GetChunksByIdAsync(tenantId, [.. wanted.Select(c => c.ChunkId)], ct))
+            .ToDictionary(c => c.Id, StringComparer.Ordinal);
+        if (records.Count < Math.Min(k, ranked.Count) && wanted.Count < ranked.Count)
+        {
+            wanted = [.. ranked];
+            records = (await chunks.GetChunksByIdAsync(tenantId, [.. wanted.Select(c => c.ChunkId)], ct)).ToDictionary(c => c.Id, StringComparer.Ordinal);
+        }
+        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
+        var passages = new List<RetrievedPassage>(k);
+        foreach (var c in wanted)
+        {
+            if (passages.Count == k) break;
+            if (!records.TryGetValue(c.ChunkId, out var chunk)) continue;
+            if (!titles.TryGetValue(chunk.DocumentId, out var title))
+            {
+                var document = await documents.GetAsync(tenantId, chunk.DocumentId, ct);
+                if (document is null) continue; // deleted while we searched
+                titles[chunk.DocumentId] = title = document.Title;
+            }
+            passages.Add(new RetrievedPassage(chunk, title, c.Score, c.DenseRank, c.LexicalRank));
+        }
+        return passages;
+    }
+}
