@@ -1,0 +1,392 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace Rag.Neural.Tensors;
+
+/// <summary>The reference backend: managed code, TensorPrimitives for elementwise work, <see cref="Gemm"/> for products.</summary>
+public sealed unsafe class CpuBackend : IBackend
+{
+    public static CpuBackend Instance { get; } = new();
+
+    public Device Device => Device.Cpu;
+
+    public Tensor Allocate(params int[] shape) => Tensor.Zeros(shape);
+
+    static int Rows(Tensor x) => x.Length / Math.Max(1, x.Dim(-1));
+
+    static void SameLength(Tensor a, Tensor b, string op)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"{op}: shapes [{string.Join(", ", a.Shape)}] and [{string.Join(", ", b.Shape)}] differ in size");
+    }
+
+    public void Embedding(Tensor table, ReadOnlySpan<int> ids, Tensor output)
+    {
+        int c = table.Dim(1);
+        if (output.Length != ids.Length * c) throw new ArgumentException($"Embedding: output [{string.Join(", ", output.Shape)}] does not hold {ids.Length} x {c}");
+        var src = table.Span; var dst = output.Span;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if ((uint)ids[i] >= (uint)table.Dim(0)) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {ids[i]} outside the vocabulary of {table.Dim(0)}");
+            src.Slice(ids[i] * c, c).CopyTo(dst.Slice(i * c, c));
+        }
+    }
+
+    public void EmbeddingAddInPlace(Tensor table, ReadOnlySpan<int> ids, Tensor x)
+    {
+        int c = table.Dim(1);
+        if (x.Length != ids.Length * c) throw new ArgumentException($"EmbeddingAdd: x [{string.Join(", ", x.Shape)}] does not hold {ids.Length} x {c}");
+        var src = table.Span; var dst = x.Span;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if ((uint)ids[i] >= (uint)table.Dim(0)) throw new ArgumentOutOfRangeException(nameof(ids), $"index {ids[i]} outside the table of {table.Dim(0)} rows");
+            var row = dst.Slice(i * c, c);
+            TensorPrimitives.Add(row, src.Slice(ids[i] * c, c), row);
+        }
+    }
+
+    public void MatMul(Tensor a, Tensor b, Tensor output, bool transposeA = false, bool transposeB = false)
+    {
+        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("MatMul needs operands of rank >= 2");
+        int m = transposeA ? a.Dim(-1) : a.Dim(-2), k = transposeA ? a.Dim(-2) : a.Dim(-1);
+        int kb = transposeB ? b.Dim(-1) : b.Dim(-2), n = transposeB ? b.Dim(-2) : b.Dim(-1);
+        if (k != kb) throw new ArgumentException($"MatMul: inner dimensions {k} and {kb} differ");
+        int batchA = a.Length / (a.Dim(-1) * a.Dim(-2)), batchB = b.Length / (b.Dim(-1) * b.Dim(-2));
+        int batch = Math.Max(batchA, batchB);
+        if ((batchA != batch && batchA != 1) || (batchB != batch && batchB != 1)) throw new ArgumentException($"MatMul: batch sizes {batchA} and {batchB} do not broadcast");
+        if (output.Length != batch * m * n) throw new ArgumentException($"MatMul: output [{string.Join(", ", output.Shape)}] is not {batch} x {m} x {n}");
+        for (int i = 0; i < batch; i++)
+            Gemm.Sgemm(transposeA, transposeB, m, n, k,
+                a.Pointer + (batchA == 1 ? 0 : (long)i * m * k), a.Dim(-1),
+                b.Pointer + (batchB == 1 ? 0 : (long)i * k * n), b.Dim(-1),
+                output.Pointer + (long)i * m * n, n);
+    }
+
+    public void Linear(Tensor x, LinearWeights w, Tensor output)
+    {
+        int inF = w.InFeatures, outF = w.OutFeatures;
+        if (x.Dim(-1) != inF) throw new ArgumentException($"Linear: input width {x.Dim(-1)} but the layer takes {inF}");
+        int rows = Rows(x);
+        if (output.Length != rows * outF) throw new ArgumentException($"Linear: output [{string.Join(", ", output.Shape)}] is not {rows} x {outF}");
+        if (w.Bias is not null)
+        {
+            // Seed C with the bias so the GEMM adds onto it (beta = 1).
+            var bias = w.Bias.Span; var o = output.Span;
+            for (int r = 0; r < rows; r++) bias.CopyTo(o.Slice(r * outF, outF));
+        }
+        Gemm.Sgemm(false, !w.WeightIsInOut, rows, outF, inF, x.Pointer, inF, w.Weight.Pointer, w.Weight.Dim(1),
+            output.Pointer, outF, w.Bias is null ? 0f : 1f);
+    }
+
+    public void Add(Tensor a, Tensor b, Tensor output)
+    {
+        SameLength(a, b, "Add"); SameLength(a, output, "Add");
+        TensorPrimitives.Add(a.Span, b.Span, output.Span);
+    }
+
+    public void AddInPlace(Tensor x, Tensor y)
+    {
+        SameLength(x, y, "AddInPlace");
+        TensorPrimitives.Add(x.Span, y.Span, x.Span);
+    }
+
+    public void Mul(Tensor a, Tensor b, Tensor output)
+    {
+        SameLength(a, b, "Mul"); SameLength(a, output, "Mul");
+        TensorPrimitives.Multiply(a.Span, b.Span, output.Span);
+    }
+
+    public void LayerNorm(Tensor x, Tensor gamma, Tensor? beta, float eps, Tensor output)
+    {
+        SameLength(x, output, "LayerNorm");
+        int c = x.Dim(-1);
+        if (gamma.Length != c) throw new ArgumentException($"LayerNorm: gamma has {gamma.Length} values for width {c}");
+        ForRows(Rows(x), r =>
+        {
+            var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
+            float mean = TensorPrimitives.Sum(row) / c;
+            TensorPrimitives.Subtract(row, mean, o);
+            float variance = TensorPrimitives.SumOfSquares(o) / c;
+            TensorPrimitives.Multiply(o, 1f / MathF.Sqrt(variance + eps), o);
+            TensorPrimitives.Multiply(o, gamma.Span, o);
+            if (beta is not null) TensorPrimitives.Add(o, beta.Span, o);
+        });
+    }
+
+    public void RmsNorm(Tensor x, Tensor gamma, float eps, Tensor output)
+    {
+        SameLength(x, output, "RmsNorm");
+        int c = x.Dim(-1);
+        if (gamma.Length != c) throw new ArgumentException($"RmsNorm: gamma has {gamma.Length} values for width {c}");
+        ForRows(Rows(x), r =>
+        {
+            var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
+            float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / c + eps);
+            TensorPrimitives.Multiply(row, scale, o);
+            TensorPrimitives.Multiply(o, gamma.Span, o);
+        });
+    }
+
+    public void Gelu(Tensor x, Tensor output)
+    {
+        SameLength(x, output, "Gelu");
+        ForChunks(x.Length, (start, len) => Activations.Gelu(x.Span.Slice(start, len), output.Span.Slice(start, len)));
+    }
+
+    public void GeluTanh(Tensor x, Tensor output)
+    {
+        SameLength(x, output, "GeluTanh");
+        ForChunks(x.Length, (start, len) => Activations.GeluTanh(x.Span.Slice(start, len), output.Span.Slice(start, len)));
+    }
+
+    public void Silu(Tensor x, Tensor output)
+    {
+        SameLength(x, output, "Silu");
+        ForChunks(x.Length, (start, len) => Activations.Silu(x.Span.Slice(start, len), output.Span.Slice(start, len)));
+    }
+
+    public void Tanh(Tensor x, Tensor output)
+    {
+        SameLength(x, output, "Tanh");
+        TensorPrimitives.Tanh(x.Span, output.Span);
+    }
+
+    public void SwiGlu(Tensor gate, Tensor up, Tensor output)
+    {
+        SameLength(gate, up, "SwiGlu"); SameLength(gate, output, "SwiGlu");
+        ForChunks(gate.Length, (start, len) =>
+        {
+            var o = output.Span.Slice(start, len);
+            Activations.Silu(gate.Span.Slice(start, len), o);
+            TensorPrimitives.Multiply(o, up.Span.Slice(start, len), o);
+        });
+    }
+
+    public void Softmax(Tensor x, Tensor output)
+    {
+        SameLength(x, output, "Softmax");
+        int c = x.Dim(-1);
+        for (int r = 0; r < Rows(x); r++) TensorPrimitives.SoftMax(x.Span.Slice(r * c, c), output.Span.Slice(r * c, c));
+    }
+
+    public void Rope(Tensor x, RopeTable table, int startPosition, Tensor output)
+    {
+        SameLength(x, output, "Rope");
+        int d = x.Dim(-1), h = x.Dim(-2), t = x.Length / (h * d), half = d / 2;
+        if (d != table.HeadDim) throw new ArgumentException($"Rope: head dimension {d} but the table was built for {table.HeadDim}");
+        if (startPosition + t > table.MaxPositions) throw new ArgumentOutOfRangeException(nameof(startPosition), $"position {startPosition + t - 1} beyond the RoPE table's {table.MaxPositions}");
+        var xs = x.Span; var os = output.Span;
+        for (int ti = 0; ti < t; ti++)
+        {
+            var cos = table.Cos.AsSpan((startPosition + ti) * half, half);
+            var sin = table.Sin.AsSpan((startPosition + ti) * half, half);
+            for (int hi = 0; hi < h; hi++)
+            {
+                int o = (ti * h + hi) * d;
+                for (int i = 0; i < half; i++)
+                {
+                    // rotate_half: pairs (i, i + D/2) rotate by angle i.
+                    float x1 = xs[o + i], x2 = xs[o + half + i];
+                    os[o + i] = x1 * cos[i] - x2 * sin[i];
+                    os[o + half + i] = x2 * cos[i] + x1 * sin[i];
+                }
+            }
+        }
+    }
+
+    public void Attention(Tensor q, Tensor k, Tensor v, Tensor output, AttentionMask mask)
+    {
+        int b = q.Dim(0), t = q.Dim(1), hq = q.Dim(2), d = q.Dim(3);
+        int s = k.Dim(1), hkv = k.Dim(2), keys = mask.KeyLength;
+        if (hq % hkv != 0) throw new ArgumentException($"Attention: {hq} query heads are not a multiple of {hkv} key/value heads");
+        if (k.Dim(0) != b || v.Dim(0) != b || k.Dim(3) != d || v.Dim(3) != d || keys > s) throw new ArgumentException("Attention: q, k, v shapes disagree");
+        if (output.Length != q.Length) throw new ArgumentException("Attention: output shape differs from q");
+        if (mask.KeyPadding is { } pad && pad.Length != b * keys) throw new ArgumentException($"Attention: key padding has {pad.Length} flags for {b} x {keys} keys");
+        float scale = 1f / MathF.Sqrt(d);
+        int group = hq / hkv;
+        float* qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, op = output.Pointer;
+        int work = b * hq;
+        // Each (sequence, head) pair is independent; its GEMMs run single-threaded inside.
+        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = work == 1 ? 1 : -1 }, bh =>
+        {
+            int bi = bh / hq, h = bh % hq, hk = h / group;
+            var scores = ArrayPool<float>.Shared.Rent(t * keys);
+            try
+            {
+                fixed (float* sp = scores)
+                {
+                    // scores (T, S) = Q (T, D) K^T (D, S), read in place with row strides Hq*D and Hkv*D.
+                    Gemm.Sgemm(false, true, t, keys, d, qp + ((long)bi * t * hq + h) * d, hq * d,
+                        kp + ((long)bi * s * hkv + hk) * d, hkv * d, sp, keys, 0f, parallel: false);
+                    for (int ti = 0; ti < t; ti++)
+                    {
+                        var row = new Span<float>(sp + (long)ti * keys, keys);
+                        int visible = mask.Causal ? Math.Min(keys, mask.StartPosition + ti + 1) : keys;
+                        var live = row[..visible];
+                        TensorPrimitives.Multiply(live, scale, live);
+                        if (mask.KeyPadding is { } padding)
+                            for (int j = 0; j < visible; j++)
+                                if (padding[bi * keys + j] == 0) live[j] = float.NegativeInfinity;
+                        if (TensorPrimitives.Max(live) == float.NegativeInfinity) live.Clear(); // nothing visible: output zeros
+                        else TensorPrimitives.SoftMax(live, live);
+                        row[visible..].Clear();
+                    }
+                    // out (T, D) = P (T, S) V (S, D)
+                    Gemm.Sgemm(false, false, t, d, keys, sp, keys, vp + ((long)bi * s * hkv + hk) * d, hkv * d,
+                        op + ((long)bi * t * hq + h) * d, hq * d, 0f, parallel: false);
+                }
+            }
+            finally { ArrayPool<float>.Shared.Return(scores); }
+        });
+    }
+
+    public void ClsPool(Tensor x, Tensor output)
+    {
+        int b = x.Dim(0), t = x.Dim(1), c = x.Dim(2);
+        for (int i = 0; i < b; i++) x.Span.Slice(i * t * c, c).CopyTo(output.Span.Slice(i * c, c));
+    }
+
+    public void MeanPool(Tensor x, ReadOnlySpan<int> mask, Tensor output)
+    {
+        int b = x.Dim(0), t = x.Dim(1), c = x.Dim(2);
+        if (mask.Length != b * t) throw new ArgumentException($"MeanPool: mask has {mask.Length} flags for {b} x {t} tokens");
+        var o = output.Span;
+        for (int i = 0; i < b; i++)
+        {
+            var sum = o.Slice(i * c, c);
+            sum.Clear();
+            int count = 0;
+            for (int j = 0; j < t; j++)
+                if (mask[i * t + j] != 0) { TensorPrimitives.Add(sum, x.Span.Slice((i * t + j) * c, c), sum); count++; }
+            TensorPrimitives.Divide(sum, Math.Max(count, 1e-9f), sum); // sentence-transformers clamps the count at 1e-9
+        }
+    }
+
+    public void L2Normalize(Tensor x, Tensor output)
+    {
+        SameLength(x, output, "L2Normalize");
+        int c = x.Dim(-1);
+        for (int r = 0; r < Rows(x); r++)
+        {
+            var row = x.Span.Slice(r * c, c);
+            TensorPrimitives.Divide(row, Math.Max(TensorPrimitives.Norm(row), 1e-12f), output.Span.Slice(r * c, c));
+        }
+    }
+
+    public void WriteCacheInPlace(Tensor cache, Tensor x, int startPosition)
+    {
+        int b = x.Dim(0), t = x.Dim(1), row = x.Dim(2) * x.Dim(3), s = cache.Dim(1);
+        if (cache.Dim(0) != b || cache.Dim(2) * cache.Dim(3) != row) throw new ArgumentException("WriteCache: cache and x shapes disagree");
+        if (startPosition + t > s) throw new ArgumentOutOfRangeException(nameof(startPosition), $"KV cache of {s} positions is full (writing {startPosition}..{startPosition + t - 1})");
+        for (int i = 0; i < b; i++)
+            x.Span.Slice(i * t * row, t * row).CopyTo(cache.Span.Slice((i * s + startPosition) * row, t * row));
+    }
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        SameLength(source, destination, "Copy");
+        source.Span.CopyTo(destination.Span);
+    }
+
+    public void Split(Tensor x, params Tensor[] outputs)
+    {
+        int c = x.Dim(-1), rows = Rows(x), total = 0;
+        foreach (var o in outputs)
+        {
+            if (Rows(o) != rows) throw new ArgumentException($"Split: output [{string.Join(", ", o.Shape)}] does not have {rows} rows");
+            total += o.Dim(-1);
+        }
+        if (total != c) throw new ArgumentException($"Split: parts add up to {total}, not {c}");
+        var src = x.Span;
+        for (int r = 0; r < rows; r++)
+        {
+            int at = 0;
+            foreach (var o in outputs)
+            {
+                int w = o.Dim(-1);
+                src.Slice(r * c + at, w).CopyTo(o.Span.Slice(r * w, w));
+                at += w;
+            }
+        }
+    }
+
+    public int Argmax(Tensor x) => TensorPrimitives.IndexOfMax(x.Span);
+
+    // Row-wise ops split across cores only when the work is big enough to pay for the hand-off.
+    static void ForRows(int rows, Action<int> body)
+    {
+        if (rows >= 64) Parallel.For(0, rows, body);
+        else for (int r = 0; r < rows; r++) body(r);
+    }
+
+    static void ForChunks(int length, Action<int, int> body)
+    {
+        const int Chunk = 1 << 14;
+        if (length <= Chunk) { body(0, length); return; }
+        Parallel.For(0, (length + Chunk - 1) / Chunk, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
+    }
+}
+
+/// <summary>Elementwise activations on spans (vectorised through TensorPrimitives where it has the function).</summary>
+public static class Activations
+{
+    /// <summary>0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26 (|error| &lt; 1.5e-7).</summary>
+    public static void Gelu(ReadOnlySpan<float> x, Span<float> output)
+    {
+        const int Chunk = 512;
+        Span<float> z = stackalloc float[Chunk], e = stackalloc float[Chunk];
+        for (int start = 0; start < x.Length; start += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - start);
+            var xs = x.Slice(start, n); var zs = z[..n]; var es = e[..n]; var os = output.Slice(start, n);
+            TensorPrimitives.Abs(xs, zs);
+            TensorPrimitives.Multiply(zs, 1f / MathF.Sqrt(2f), zs);     // z = |x| / sqrt 2
+            TensorPrimitives.Multiply(zs, zs, es);
+            TensorPrimitives.Negate(es, es);
+            TensorPrimitives.Exp(es, es);                                 // e = exp(-z^2)
+            for (int i = 0; i < n; i++)
+            {
+                float t = 1f / (1f + 0.3275911f * zs[i]);
+                float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+                float erf = 1f - poly * es[i];
+                float xi = xs[i];
+                os[i] = 0.5f * xi * (1f + (xi < 0 ? -erf : erf));
+            }
+        }
+    }
+
+    /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).</summary>
+    public static void GeluTanh(ReadOnlySpan<float> x, Span<float> output)
+    {
+        const int Chunk = 512;
+        Span<float> u = stackalloc float[Chunk];
+        float c = MathF.Sqrt(2f / MathF.PI);
+        for (int start = 0; start < x.Length; start += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - start);
+            var xs = x.Slice(start, n); var us = u[..n]; var os = output.Slice(start, n);
+            TensorPrimitives.Multiply(xs, xs, us);
+            TensorPrimitives.Multiply(us, 0.044715f, us);
+            TensorPrimitives.Add(us, 1f, us);                     // 1 + 0.044715 x^2
+            TensorPrimitives.Multiply(us, xs, us);
+            TensorPrimitives.Multiply(us, c, us);
+            TensorPrimitives.Tanh(us, us);
+            TensorPrimitives.Add(us, 1f, us);
+            TensorPrimitives.Multiply(us, xs, us);
+            TensorPrimitives.Multiply(us, 0.5f, os);
+        }
+    }
+
+    /// <summary>x * sigmoid(x).</summary>
+    public static void Silu(ReadOnlySpan<float> x, Span<float> output)
+    {
+        const int Chunk = 512;
+        Span<float> s = stackalloc float[Chunk];
+        for (int start = 0; start < x.Length; start += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - start);
+            TensorPrimitives.Sigmoid(x.Slice(start, n), s[..n]);
+            TensorPrimitives.Multiply(x.Slice(start, n), s[..n], output.Slice(start, n));
+        }
+    }
+}
