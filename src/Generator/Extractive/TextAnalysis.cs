@@ -1,0 +1,176 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Text;
+
+namespace Rag.Generator.Extractive;
+
+/// <summary>A sentence of a text, with its UTF-16 span in that text.</summary>
+public readonly record struct SentenceSpan(int Start, int Length)
+{
+    public int End => Start + Length;
+}
+
+/// <summary>
+/// The small amount of language handling the generator needs without a model: sentence splitting,
+/// and content words (lower-cased, stop words removed, Porter-stemmed so "opened" meets "open").
+/// </summary>
+public static class TextAnalysis
+{
+    // Function words that carry no topic; question words are here too, so "who founded X" matches on "founded X".
+    static readonly FrozenSet<string> StopWords = FrozenSet.ToFrozenSet(
+    [
+        "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+        "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did",
+        "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have",
+        "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into",
+        "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of",
+        "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she",
+        "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
+        "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was",
+        "we", "were", "what", "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with",
+        "would", "you", "your", "yours", "yourself", "yourselves", "tell", "please", "many", "much", "one", "ones",
+        "s", "t", "d", "ll", "re", "ve", "m",
+    ], StringComparer.Ordinal);
+
+    // Words that make a follow-up lean on an earlier turn ("when was it built?", "and the second one?").
+    static readonly FrozenSet<string> Anaphora = FrozenSet.ToFrozenSet(
+    [
+        "it", "its", "itself", "they", "them", "their", "theirs", "this", "that", "these", "those", "he", "him",
+        "his", "she", "her", "hers", "there", "one", "ones", "former", "latter", "same", "else", "more", "other",
+    ], StringComparer.Ordinal);
+
+    // Abbreviations whose full stop does not end a sentence.
+    static readonly FrozenSet<string> Abbreviations = FrozenSet.ToFrozenSet(
+    [
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig", "approx", "inc",
+        "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "u.s", "u.k", "a.m", "p.m", "mt", "ft", "gen", "col", "gov", "rev", "vol", "pp", "ca", "cf",
+    ], StringComparer.Ordinal);
+
+    /// <summary>
+    /// Splits at '.', '!' or '?' (with any closing quotes or brackets) followed by white space, except after
+    /// abbreviations and initials or before a lower-case word, and at blank lines. Spans are trimmed of surrounding white space.
+    /// </summary>
+    public static IReadOnlyList<SentenceSpan> SplitSentences(string text)
+    {
+        var spans = new List<SentenceSpan>();
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var end = -1;
+            if (c is '.' or '!' or '?' or '…')
+            {
+                var j = i + 1;
+                while (j < text.Length && text[j] is '"' or '\'' or ')' or ']' or '”' or '’' or '.' or '!' or '?') j++;
+                if ((j == text.Length || char.IsWhiteSpace(text[j])) && !(c == '.' && IsAbbreviation(text, i)) && !LowerCaseFollows(text, j))
+                    end = j;
+            }
+            else if (c == '\n' && i + 1 < text.Length && IsBlankLineAhead(text, i + 1))
+            {
+                end = i + 1;
+            }
+            if (end < 0) continue;
+            Add(spans, text, start, end);
+            start = end;
+            i = end - 1;
+        }
+        Add(spans, text, start, text.Length);
+        return spans;
+    }
+
+    /// <summary>Content words in order of appearance (duplicates kept), as <see cref="Fold"/> leaves them.</summary>
+    public static List<string> ContentWords(string text)
+    {
+        var words = new List<string>();
+        foreach (var word in Words(text))
+            if (IsContent(word, out var lower)) words.Add(PorterStemmer.Stem(lower));
+        return words;
+    }
+
+    /// <summary>Content words with their original spelling, in order, the first of each stem only.</summary>
+    public static List<string> ContentWordsAsWritten(string text)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var words = new List<string>();
+        foreach (var word in Words(text))
+            if (IsContent(word, out var lower) && seen.Add(PorterStemmer.Stem(lower))) words.Add(word);
+        return words;
+    }
+
+    /// <summary>True when the text uses a word that points back at something said before.</summary>
+    public static bool HasAnaphora(string text)
+    {
+        foreach (var word in Words(text))
+            if (Anaphora.Contains(word.ToLowerInvariant())) return true;
+        return false;
+    }
+
+    /// <summary>True when the word is a pronoun that points back ("It was built in 1889").</summary>
+    public static bool IsAnaphor(string word) => Anaphora.Contains(word.ToLowerInvariant());
+
+    /// <summary>A word as content words are compared: lower-cased, possessive dropped, Porter-stemmed ("Rivers'" -> "river").</summary>
+    public static string Fold(string word) => PorterStemmer.Stem(Lower(word));
+
+    static bool IsContent(string word, out string lower)
+    {
+        lower = Lower(word);
+        return lower.Length > 0 && !StopWords.Contains(lower);
+    }
+
+    static string Lower(string word)
+    {
+        var w = word.ToLowerInvariant();
+        return w.EndsWith("'s", StringComparison.Ordinal) || w.EndsWith("’s", StringComparison.Ordinal) ? w[..^2] : w;
+    }
+
+    /// <summary>Runs of letters and digits (apostrophes inside a word kept), as written.</summary>
+    public static IEnumerable<string> Words(string text)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var c = i < text.Length ? text[i] : ' ';
+            var inWord = char.IsLetterOrDigit(c)
+                || (c is '\'' or '’' && sb.Length > 0 && i + 1 < text.Length && char.IsLetter(text[i + 1]))
+                || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark;
+            if (inWord) { sb.Append(c); continue; }
+            if (sb.Length == 0) continue;
+            yield return sb.ToString();
+            sb.Clear();
+        }
+    }
+
+    static bool IsAbbreviation(string text, int dot)
+    {
+        var s = dot;
+        while (s > 0 && (char.IsLetter(text[s - 1]) || text[s - 1] == '.')) s--;
+        var word = text[s..dot].ToLowerInvariant();
+        // A single capital ("J. Smith") is an initial; a lone lower-case letter is rare enough to be one too.
+        return word.Length == 1 && char.IsLetter(word[0]) || Abbreviations.Contains(word);
+    }
+
+    // "5 p.m. on Monday": a sentence does not start in lower case.
+    static bool LowerCaseFollows(string text, int from)
+    {
+        while (from < text.Length && text[from] is ' ' or '\t') from++;
+        return from < text.Length && char.IsLower(text[from]);
+    }
+
+    static bool IsBlankLineAhead(string text, int from)
+    {
+        for (var j = from; j < text.Length; j++)
+        {
+            if (text[j] == '\n') return true;
+            if (!char.IsWhiteSpace(text[j])) return false;
+        }
+        return false;
+    }
+
+    static void Add(List<SentenceSpan> spans, string text, int start, int end)
+    {
+        while (start < end && char.IsWhiteSpace(text[start])) start++;
+        while (end > start && char.IsWhiteSpace(text[end - 1])) end--;
+        if (end > start) spans.Add(new SentenceSpan(start, end - start));
+    }
+}
