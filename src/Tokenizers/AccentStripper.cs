@@ -13,8 +13,9 @@ internal static partial class AccentStripper
 
     static Dictionary<int, string> BuildMap()
     {
-        var map = new Dictionary<int, string>(Table.Length);
-        foreach (var (cp, stripped) in Table) map[cp] = stripped;
+        var table = Table();
+        var map = new Dictionary<int, string>(table.Length);
+        foreach (var (cp, stripped) in table) map[cp] = stripped;
         return map;
     }
 

@@ -4,7 +4,8 @@ namespace Rag.Tokenizers;
 internal static partial class AccentStripper
 {
     /// <summary>Code point -> its NFD decomposition without Mn marks (empty when only marks remain).</summary>
-    static readonly (int CodePoint, string Stripped)[] Table =
+    // A method, not a field: static field initializers in two partial files run in no defined order.
+    static (int CodePoint, string Stripped)[] Table() =>
     [
         (0x00C0, "\u0041"),
         (0x00C1, "\u0041"),

@@ -1,0 +1,70 @@
+using System.Text.Json;
+
+namespace Rag.Tokenizers.Tests;
+
+/// <summary>
+/// Ids for a few hundred varied strings recorded by tools/tokenizers/make_reference.py. The committed *.reference.json
+/// come from its ports of the original algorithms (openai encoder.py, tiktoken's merge, google's tokenization.py);
+/// *.hf.json files, made where the Hugging Face tokenizers library is installed, are checked the same way when present.
+/// </summary>
+public class FixtureTests
+{
+    sealed record Case(string Text, int[] Ids);
+
+    static IEnumerable<(string File, Case[] Cases)> Fixtures(string vocabulary)
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+        foreach (var file in Directory.GetFiles(dir, vocabulary + ".*.json").Order())
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            var cases = doc.RootElement.GetProperty("cases").EnumerateArray()
+                .Select(c => new Case(c.GetProperty("text").GetString()!, [.. c.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32())]))
+                .ToArray();
+            yield return (Path.GetFileName(file), cases);
+        }
+    }
+
+    static void AssertAllMatch(string vocabulary, Func<string, int[]> encode)
+    {
+        int checkedFiles = 0;
+        foreach (var (file, cases) in Fixtures(vocabulary))
+        {
+            Assert.True(cases.Length >= 300, $"{file} holds only {cases.Length} cases");
+            var failures = cases.Where(c => !encode(c.Text).SequenceEqual(c.Ids))
+                .Select(c => $"{file}: {JsonSerializer.Serialize(c.Text)}\n  expected [{string.Join(",", c.Ids)}]\n  actual   [{string.Join(",", encode(c.Text))}]")
+                .ToList();
+            Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Length} differ:\n" + string.Join("\n", failures.Take(8)));
+            checkedFiles++;
+        }
+        Assert.True(checkedFiles > 0, $"no fixture for {vocabulary}");
+    }
+
+    [SkippableFact]
+    public void Gpt2_matches_reference_ids()
+    {
+        KnownIdsTests.Require("gpt2-bpe/encoder.json");
+        KnownIdsTests.Require("gpt2-bpe/vocab.bpe");
+        AssertAllMatch("gpt2", KnownIdsTests.Gpt2.Value.Encode);
+    }
+
+    [SkippableFact]
+    public void Llama3_matches_reference_ids()
+    {
+        KnownIdsTests.Require("llama3-tokenizer/tokenizer.model");
+        AssertAllMatch("llama3", KnownIdsTests.Llama3.Value.Encode);
+    }
+
+    [SkippableFact]
+    public void Bert_uncased_matches_reference_ids()
+    {
+        KnownIdsTests.Require("bert-base-uncased/vocab.txt");
+        AssertAllMatch("bert-uncased", KnownIdsTests.BertVocab.Value.Encode);
+    }
+
+    [SkippableFact]
+    public void Bert_tokenizer_json_matches_reference_ids()
+    {
+        var path = KnownIdsTests.Require("bert-base-uncased/tokenizer.json");
+        AssertAllMatch("bert-uncased", WordPieceTokenizer.FromTokenizerJson(path).Encode);
+    }
+}
