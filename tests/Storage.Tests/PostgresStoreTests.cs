@@ -46,6 +46,22 @@ public sealed class PostgresStoreTests(PostgresDatabase db) : IClassFixture<Post
         Assert.Contains("password authentication failed", e.Message);
     }
 
+    [SkippableFact]
+    public async Task Health_check_reports_a_database_that_went_away()
+    {
+        Skip.If(PostgresDatabase.AdminConnectionString is null, PostgresDatabase.SkipReason);
+        var name = "rag_gone_" + Guid.NewGuid().ToString("N");
+        await AdminAsync($"CREATE DATABASE {name}");
+        var cs = new NpgsqlConnectionStringBuilder(PostgresDatabase.AdminConnectionString) { Database = name }.ConnectionString;
+        await using var store = await PostgresRagStore.OpenAsync(cs, _blobs.Path);
+        await store.CheckHealthAsync();
+
+        await AdminAsync($"DROP DATABASE {name} WITH (FORCE)");
+
+        var e = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.CheckHealthAsync());
+        Assert.Contains(name, e.Message);
+    }
+
     [Fact]
     public async Task A_closed_port_fails_at_open_within_seconds_naming_the_server()
     {
@@ -65,6 +81,14 @@ public sealed class PostgresStoreTests(PostgresDatabase db) : IClassFixture<Post
         var unreachable = "Host=192.0.2.1;Username=rag;Password=rag;Database=rag;Timeout=1";
         var e = await Assert.ThrowsAsync<StorageUnavailableException>(() => PostgresRagStore.OpenAsync(unreachable, _blobs.Path));
         Assert.Contains("192.0.2.1", e.Message);
+    }
+
+    static async Task AdminAsync(string sql)
+    {
+        await using var c = new NpgsqlConnection(PostgresDatabase.AdminConnectionString);
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await cmd.ExecuteNonQueryAsync();
     }
 
     public void Dispose() => _blobs.Dispose();

@@ -70,7 +70,10 @@ public interface IJobQueue
     /// <summary>Marks done; false when the worker no longer holds the lease (someone else took over).</summary>
     Task<bool> CompleteAsync(string jobId, string workerId, CancellationToken ct = default);
 
-    /// <summary>Records a failed attempt: requeued after back-off, or Failed once attempts are exhausted. Returns the job as it now is.</summary>
+    /// <summary>
+    /// Records a failed attempt: requeued after back-off, or Failed once attempts are exhausted. Returns the job as it now is;
+    /// null when the job is unknown or the worker no longer holds its lease (nothing is recorded then).
+    /// </summary>
     Task<Job?> FailAsync(string jobId, string workerId, string error, CancellationToken ct = default);
     Task<Job?> GetAsync(string jobId, CancellationToken ct = default);
     Task<IReadOnlyDictionary<JobStatus, int>> CountByStatusAsync(CancellationToken ct = default);

@@ -38,12 +38,13 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
                 if (reconnecting) signal.Pulse(); // a job may have been enqueued while we were deaf
                 while (true) await connection.WaitAsync(stop);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
-                return;
+                return; // the store is being disposed
             }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            catch (Exception)
             {
+                // Whatever broke the connection (server restart, network), keep trying: waiting workers still poll on their timeout.
                 _firstAttempt.TrySetResult();
                 reconnecting = true;
                 try { await Task.Delay(ReconnectDelay, stop); }

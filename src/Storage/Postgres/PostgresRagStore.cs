@@ -91,9 +91,9 @@ internal sealed class PostgresBackend : SqlBackend
 
     public override bool IsUniqueViolation(DbException e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
-    public override async Task NotifyWorkAsync(DbConnection connection, CancellationToken ct)
+    public override async Task NotifyWorkAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
     {
-        await using var notify = Command(connection, $"NOTIFY {Channel}", null);
+        await using var notify = Command(connection, $"NOTIFY {Channel}", tx);
         await notify.ExecuteNonQueryAsync(ct);
     }
 

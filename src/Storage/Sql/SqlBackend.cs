@@ -34,7 +34,7 @@ internal abstract class SqlBackend(TimeProvider time) : IAsyncDisposable
     public abstract bool IsUniqueViolation(DbException e);
 
     /// <summary>Tells other processes that work was enqueued (PostgreSQL NOTIFY); nothing to do on SQLite.</summary>
-    public virtual Task NotifyWorkAsync(DbConnection connection, CancellationToken ct) => Task.CompletedTask;
+    public virtual Task NotifyWorkAsync(DbConnection connection, DbTransaction tx, CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>Makes sure cross-process wake-ups are being received before a worker waits.</summary>
     public virtual Task EnsureListeningAsync(CancellationToken ct) => Task.CompletedTask;

@@ -16,6 +16,7 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
         {
             Id = string.IsNullOrEmpty(document.Id) ? Ids.New() : document.Id,
             Tags = document.Tags ?? [],
+            ChunkCount = 0, // ReplaceChunksAsync keeps the count; a new document has none
             CreatedAt = now,
             UpdatedAt = now,
         };

@@ -20,11 +20,15 @@ internal sealed class SqlJobQueue(SqlBackend db) : IJobQueue
         var job = new Job(Ids.New(), kind, payload, tenantId, JobStatus.Queued, 0, maxAttempts, null, null, now, null, now, now);
         await using (var c = await db.OpenConnectionAsync(ct))
         {
+            // One transaction: PostgreSQL delivers the NOTIFY at commit, so no worker wakes before the row is visible,
+            // and a failed NOTIFY cannot leave a job behind that the caller will enqueue again.
+            await using var tx = await c.BeginTransactionAsync(ct);
             await using (var insert = db.Command(c,
-                $"INSERT INTO jobs ({JobColumns}) VALUES (@id, @kind, @payload, @tenant, 'queued', 0, @max, NULL, NULL, @now, NULL, @now, @now)", null,
+                $"INSERT INTO jobs ({JobColumns}) VALUES (@id, @kind, @payload, @tenant, 'queued', 0, @max, NULL, NULL, @now, NULL, @now, @now)", tx,
                 ("@id", job.Id), ("@kind", kind), ("@payload", payload), ("@tenant", tenantId), ("@max", maxAttempts), ("@now", now)))
                 await insert.ExecuteNonQueryAsync(ct);
-            await db.NotifyWorkAsync(c, ct);
+            await db.NotifyWorkAsync(c, tx, ct);
+            await tx.CommitAsync(ct);
         }
         db.WorkSignal.Pulse();
         return job;

@@ -8,9 +8,10 @@ public abstract class DocumentContract(IStoreBackend backend) : StoreContract(ba
         var store = await OpenAsync();
         var a = await NewTenantAsync(store);
         var b = await NewTenantAsync(store);
-        var added = await store.Documents.AddAsync(NewDocument(a, "Annual report", externalId: "ext-1"));
+        var added = await store.Documents.AddAsync(NewDocument(a, "Annual report", externalId: "ext-1") with { ChunkCount = 9 });
 
         Assert.False(string.IsNullOrEmpty(added.Id));
+        Assert.Equal(0, added.ChunkCount); // only ReplaceChunksAsync sets it
         Assert.Equal(Clock.GetUtcNow(), added.CreatedAt);
         var read = await store.Documents.GetAsync(a, added.Id);
         Assert.NotNull(read);
