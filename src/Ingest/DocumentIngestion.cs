@@ -1,0 +1,186 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rag.Retriever;
+using Rag.Storage;
+
+namespace Rag.Ingest;
+
+/// <summary>
+/// The front door for documents: validates an upload, stores its bytes and row, and queues the
+/// ingest job; deletes a document from every store and index. Nothing is written until the upload
+/// has passed every check, so a refused upload leaves stored data untouched.
+/// </summary>
+public sealed class DocumentIngestion
+{
+    // Submissions of one tenant are serialised in this process so that two identical uploads
+    // racing each other still dedupe (striped: a bounded number of locks for any number of tenants).
+    readonly SemaphoreSlim[] _tenantLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    readonly IRagStore _store;
+    readonly ExtractorRegistry _extractors;
+    readonly ILexicalIndex _lexical;
+    readonly IVectorIndex? _vectors;
+    readonly IngestOptions _options;
+    readonly TimeProvider _time;
+    readonly ILogger _logger;
+
+    public DocumentIngestion(
+        IRagStore store,
+        ExtractorRegistry extractors,
+        ILexicalIndex lexical,
+        IngestOptions options,
+        IVectorIndex? vectors = null,
+        TimeProvider? time = null,
+        ILogger<DocumentIngestion>? logger = null)
+    {
+        (_store, _extractors, _lexical, _options, _vectors) = (store, extractors, lexical, options, vectors);
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<DocumentIngestion>.Instance;
+    }
+
+    /// <exception cref="IngestRejectedException">Empty, unsupported, too large or unreadable; nothing was stored.</exception>
+    public async Task<SubmitResult> SubmitAsync(string tenantId, DocumentUpload upload, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        var content = await ReadLimitedAsync(upload.Content, _options.MaxUploadBytes, ct);
+        if (content.Length == 0) throw new IngestRejectedException(IngestRejectReason.Empty, "The file is empty (0 bytes).");
+
+        var extractor = _extractors.Resolve(upload.FileName, upload.ContentType, content.AsSpan(0, Math.Min(content.Length, 16)))
+            ?? throw new IngestRejectedException(IngestRejectReason.UnsupportedType,
+                $"Unsupported file type (name '{upload.FileName}', content type '{upload.ContentType}'); supported: {_extractors.SupportedList}.");
+        ValidateContent(extractor, content);
+
+        var hash = IngestPipeline.Sha256Hex(content);
+        var now = _time.GetUtcNow();
+        var title = !string.IsNullOrWhiteSpace(upload.Title) ? upload.Title.Trim()
+            : !string.IsNullOrWhiteSpace(upload.FileName) ? Path.GetFileNameWithoutExtension(upload.FileName)
+            : "Untitled";
+        var tags = upload.Tags?.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim()).Distinct(StringComparer.Ordinal).ToArray() ?? [];
+        var contentType = extractor.ContentTypes[0];
+        var fileName = string.IsNullOrWhiteSpace(upload.FileName) ? null : Path.GetFileName(upload.FileName);
+
+        var gate = _tenantLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(tenantId) % (uint)_tenantLocks.Length)];
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (upload.ExternalId is { Length: > 0 } externalId
+                && await _store.Documents.FindByExternalIdAsync(tenantId, externalId, ct) is { } existing)
+            {
+                if (string.Equals(existing.ContentHash, hash, StringComparison.OrdinalIgnoreCase))
+                    return new SubmitResult(existing, Duplicate: true, JobId: null);
+
+                // Same external id, new bytes: same document id, content replaced; the job replaces its chunks.
+                await SaveBlobAsync(tenantId, existing.Id, content, ct);
+                var replaced = existing with
+                {
+                    Title = title,
+                    FileName = fileName,
+                    ContentType = contentType,
+                    ContentHash = hash,
+                    SizeBytes = content.Length,
+                    Tags = tags,
+                    Status = DocumentStatus.Queued,
+                    Error = null,
+                    UpdatedAt = now,
+                };
+                await _store.Documents.UpdateAsync(replaced, ct);
+                var replaceJob = await EnqueueAsync(tenantId, existing.Id, ct);
+                _logger.LogInformation("Replaced content of document {DocumentId} (external id {ExternalId}); job {JobId}", existing.Id, externalId, replaceJob.Id);
+                return new SubmitResult(replaced, Duplicate: false, replaceJob.Id);
+            }
+
+            if (await _store.Documents.FindByHashAsync(tenantId, hash, ct) is { } duplicate)
+                return new SubmitResult(duplicate, Duplicate: true, JobId: null);
+
+            var document = new DocumentRecord(
+                Id: Guid.NewGuid().ToString("N"), TenantId: tenantId, Title: title, FileName: fileName, ContentType: contentType,
+                ContentHash: hash, SizeBytes: content.Length, ExternalId: string.IsNullOrEmpty(upload.ExternalId) ? null : upload.ExternalId,
+                Tags: tags, Status: DocumentStatus.Queued, Error: null, ChunkCount: 0, CreatedAt: now, UpdatedAt: now);
+            await SaveBlobAsync(tenantId, document.Id, content, ct);
+            try
+            {
+                document = await _store.Documents.AddAsync(document, ct);
+            }
+            catch
+            {
+                await _store.Blobs.DeleteAsync(tenantId, document.Id, CancellationToken.None);
+                throw;
+            }
+            var job = await EnqueueAsync(tenantId, document.Id, ct);
+            _logger.LogInformation("Queued document {DocumentId} ({Title}, {Bytes} bytes) for tenant {TenantId}; job {JobId}",
+                document.Id, title, content.Length, tenantId, job.Id);
+            return new SubmitResult(document, Duplicate: false, job.Id);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Removes the document from every index, its chunks, its blob and its row; false when unknown.
+    /// The row goes first: a job that is running sees it gone and undoes what it wrote, and readers
+    /// drop index hits whose chunk rows no longer exist, so a crash half-way leaks nothing.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string tenantId, string documentId, CancellationToken ct = default)
+    {
+        if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return false;
+        var existed = await _store.Documents.DeleteAsync(tenantId, documentId, ct);
+        if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
+        await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
+        await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, [], ct);
+        await _store.Blobs.DeleteAsync(tenantId, documentId, ct);
+        _logger.LogInformation("Deleted document {DocumentId} of tenant {TenantId}", documentId, tenantId);
+        return existed;
+    }
+
+    /// <summary>Queues the document for ingestion again (e.g. after it failed, or after the encoder changed).</summary>
+    public async Task<string?> ReingestAsync(string tenantId, string documentId, CancellationToken ct = default)
+    {
+        if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return null;
+        await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Queued, null, ct);
+        return (await EnqueueAsync(tenantId, documentId, ct)).Id;
+    }
+
+    /// <summary>Text formats are decoded now, so binary garbage named .txt and whitespace-only files are refused before anything is stored.</summary>
+    static void ValidateContent(ITextExtractor extractor, byte[] content)
+    {
+        if (!extractor.IsText) return; // binary formats: a corrupt file is accepted and fails in the pipeline with its error
+        string text;
+        try
+        {
+            (text, _) = TextDecoding.Decode(content);
+        }
+        catch (ExtractionException e)
+        {
+            throw new IngestRejectedException(IngestRejectReason.Unreadable, e.Message);
+        }
+        if (TextDecoding.IsBlank(text)) throw new IngestRejectedException(IngestRejectReason.Empty, "The file contains only whitespace.");
+    }
+
+    Task<Job> EnqueueAsync(string tenantId, string documentId, CancellationToken ct) =>
+        _store.Jobs.EnqueueAsync(IngestJobPayload.Kind, new IngestJobPayload(tenantId, documentId).ToJson(), tenantId, _options.MaxAttempts, ct);
+
+    async Task SaveBlobAsync(string tenantId, string documentId, byte[] content, CancellationToken ct)
+    {
+        using var stream = new MemoryStream(content, writable: false);
+        await _store.Blobs.SaveAsync(tenantId, documentId, stream, ct);
+    }
+
+    static async Task<byte[]> ReadLimitedAsync(Stream stream, long limit, CancellationToken ct)
+    {
+        if (stream.CanSeek && stream.Length - stream.Position > limit) throw TooLarge(limit);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit) throw TooLarge(limit);
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    static IngestRejectedException TooLarge(long limit) =>
+        new(IngestRejectReason.TooLarge, $"The file is larger than the {limit / (1024.0 * 1024.0):0.#} MB limit.");
+}

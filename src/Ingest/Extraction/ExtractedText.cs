@@ -1,0 +1,44 @@
+namespace Rag.Ingest;
+
+/// <summary>A heading path ("Guide > Install") and the char range [Start, End) of the text under it.</summary>
+public sealed record Section(string HeadingPath, int Start, int End);
+
+/// <summary>A 1-based page number and the char range [Start, End) of its text.</summary>
+public sealed record PageSpan(int Page, int Start, int End);
+
+/// <summary>
+/// The plain text of a document. Sections and pages index into Text with UTF-16 offsets;
+/// text outside every section has no heading.
+/// </summary>
+public sealed record ExtractedText(string Text, IReadOnlyList<Section> Sections, IReadOnlyList<PageSpan> Pages)
+{
+    public static ExtractedText Plain(string text) => new(text, [], []);
+}
+
+/// <summary>Turns one file format into plain text with headings and pages.</summary>
+public interface ITextExtractor
+{
+    /// <summary>Short format name: "txt", "md", "html", "pdf", "docx".</summary>
+    string Format { get; }
+
+    /// <summary>File extensions with the dot, lower case; the first is canonical.</summary>
+    IReadOnlyList<string> Extensions { get; }
+
+    /// <summary>MIME types, lower case; the first is canonical.</summary>
+    IReadOnlyList<string> ContentTypes { get; }
+
+    /// <summary>True for text formats (txt, md, html): their bytes are decoded and checked at upload time.</summary>
+    bool IsText { get; }
+
+    /// <summary>True when the leading bytes identify this format (magic numbers).</summary>
+    bool Sniff(ReadOnlySpan<byte> head);
+
+    /// <exception cref="ExtractionException">The bytes can never yield text (corrupt, binary, empty, tool missing).</exception>
+    Task<ExtractedText> ExtractAsync(byte[] content, CancellationToken ct = default);
+}
+
+/// <summary>
+/// Extraction failed for a reason that retrying will not fix (corrupt file, binary content,
+/// a missing tool). The pipeline marks the document failed with this message at once.
+/// </summary>
+public sealed class ExtractionException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rag.Retriever;
+using Rag.Storage;
+
+namespace Rag.Ingest;
+
+/// <summary>
+/// Ingests one stored document: extract -> chunk -> embed -> save -> mark indexed. Every step is
+/// idempotent, so a run interrupted anywhere (crash, lost lease, cancellation) is simply run again:
+/// the document's old vectors are deleted before the new ones are upserted under deterministic
+/// chunk ids, the lexical index and the chunk rows are replaced whole, and the document is marked
+/// Indexed last. Bad content fails the document at once; anything else throws so the queue retries.
+/// <para>
+/// Concurrent delete: the document row is re-read after saving; if it is gone, everything this run
+/// wrote is removed again, so a job never resurrects a deleted document. Concurrent re-upload (same
+/// external id, new bytes): the content hash is re-checked after saving and the run starts over on
+/// the new bytes, so the last writer always indexes the current content.
+/// </para>
+/// </summary>
+public sealed class IngestPipeline
+{
+    const int MaxRestarts = 3;
+
+    readonly IRagStore _store;
+    readonly ExtractorRegistry _extractors;
+    readonly TextChunker _chunker;
+    readonly ILexicalIndex _lexical;
+    readonly IVectorIndex? _vectors;
+    readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
+    readonly IngestOptions _options;
+    readonly ILogger _logger;
+
+    /// <param name="vectors">Needed when an embedder is given; without an embedder only BM25 is built.</param>
+    /// <param name="embedder">The context encoder; null = no dense index.</param>
+    public IngestPipeline(
+        IRagStore store,
+        ExtractorRegistry extractors,
+        TextChunker chunker,
+        ILexicalIndex lexical,
+        IngestOptions options,
+        IVectorIndex? vectors = null,
+        IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
+        ILogger<IngestPipeline>? logger = null)
+    {
+        if (embedder is not null && vectors is null)
+            throw new InvalidOperationException("An embedding generator is configured but no IVectorIndex is registered to hold its vectors.");
+        (_store, _extractors, _chunker, _lexical, _options, _vectors, _embedder) = (store, extractors, chunker, lexical, options, vectors, embedder);
+        _logger = logger ?? NullLogger<IngestPipeline>.Instance;
+    }
+
+    public bool HasDenseIndex => _embedder is not null;
+
+    public async Task<IngestOutcome> RunAsync(string tenantId, string documentId, IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await RunOnceAsync(tenantId, documentId, progress, ct);
+            if (result is { } outcome) return outcome;
+            if (attempt + 1 >= MaxRestarts)
+                throw new InvalidOperationException($"Document {documentId} kept changing while it was ingested; will retry.");
+            _logger.LogInformation("Document {DocumentId} was re-uploaded during ingestion; starting over on the new content", documentId);
+        }
+    }
+
+    /// <summary>One pass; null when the content changed underneath and the pass must start over.</summary>
+    async Task<IngestOutcome?> RunOnceAsync(string tenantId, string documentId, IProgress<IngestProgress>? progress, CancellationToken ct)
+    {
+        var document = await _store.Documents.GetAsync(tenantId, documentId, ct);
+        if (document is null) return IngestOutcome.Deleted;
+        await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Processing, null, ct);
+
+        // Extract (the blob is the truth for content; the row's hash tells us whether it is the current one).
+        byte[] content;
+        await using (var blob = await _store.Blobs.OpenAsync(tenantId, documentId, ct))
+        {
+            if (blob is null)
+            {
+                if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return IngestOutcome.Deleted;
+                return await FailAsync(document, "The original upload is missing from the blob store; upload the file again.", ct);
+            }
+            using var buffer = new MemoryStream();
+            await blob.CopyToAsync(buffer, ct);
+            content = buffer.ToArray();
+        }
+        var hash = Sha256Hex(content);
+        if (!string.Equals(hash, document.ContentHash, StringComparison.OrdinalIgnoreCase)) return null;
+
+        ExtractedText text;
+        List<TextChunk> chunks;
+        try
+        {
+            var extractor = _extractors.Resolve(document.FileName, document.ContentType, content)
+                ?? throw new ExtractionException($"Unsupported document type (file '{document.FileName}', content type '{document.ContentType}'); supported: {_extractors.SupportedList}.");
+            text = await extractor.ExtractAsync(content, ct);
+            progress?.Report(new IngestProgress(documentId, IngestStep.Extract, 1, 1));
+            chunks = _chunker.Chunk(text, ct).ToList();
+            if (chunks.Count == 0) throw new ExtractionException("The document has no text to index.");
+            progress?.Report(new IngestProgress(documentId, IngestStep.Chunk, chunks.Count, chunks.Count));
+        }
+        catch (ExtractionException e)
+        {
+            return await FailAsync(document, e.Message, ct);
+        }
+
+        // Embed and save vectors batch by batch (bounded memory); old vectors go first so no stale ordinal survives.
+        if (_embedder is not null && _vectors is not null)
+        {
+            await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
+            var ready = false;
+            for (var offset = 0; offset < chunks.Count; offset += _options.EmbeddingBatchSize)
+            {
+                var batch = chunks.GetRange(offset, Math.Min(_options.EmbeddingBatchSize, chunks.Count - offset));
+                var embeddings = await _embedder.GenerateAsync(batch.Select(c => c.Text), null, ct);
+                if (embeddings.Count != batch.Count)
+                    throw new InvalidOperationException($"The embedding generator returned {embeddings.Count} vectors for {batch.Count} texts.");
+                if (!ready)
+                {
+                    await _vectors.EnsureReadyAsync(embeddings[0].Vector.Length, ct);
+                    ready = true;
+                }
+                var records = new VectorRecord[batch.Count];
+                for (var i = 0; i < batch.Count; i++)
+                    records[i] = new VectorRecord(ChunkId.Of(documentId, batch[i].Ordinal), tenantId, documentId, embeddings[i].Vector.ToArray(), document.Tags);
+                await _vectors.UpsertAsync(records, ct);
+                progress?.Report(new IngestProgress(documentId, IngestStep.Embed, offset + batch.Count, chunks.Count));
+            }
+        }
+
+        // Save: the lexical index and the chunk rows are each replaced whole.
+        var lexical = chunks.Select(c => new LexicalRecord(ChunkId.Of(documentId, c.Ordinal), c.Text)).ToArray();
+        await _lexical.IndexDocumentAsync(tenantId, documentId, document.Tags, lexical, ct);
+        var rows = chunks.Select(c => new ChunkRecord(documentId, tenantId, c.Ordinal, c.Text, c.Start, c.End, c.HeadingPath, c.Page)).ToArray();
+        await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, rows, ct);
+        progress?.Report(new IngestProgress(documentId, IngestStep.Save, rows.Length, rows.Length));
+
+        // Mark indexed, unless the document was deleted or re-uploaded meanwhile.
+        var current = await _store.Documents.GetAsync(tenantId, documentId, ct);
+        if (current is null)
+        {
+            await RemoveEverywhereAsync(tenantId, documentId, ct);
+            return IngestOutcome.Deleted;
+        }
+        if (!string.Equals(current.ContentHash, hash, StringComparison.OrdinalIgnoreCase)) return null;
+        await _store.Documents.UpdateAsync(current with
+        {
+            Status = DocumentStatus.Indexed,
+            Error = null,
+            ChunkCount = rows.Length,
+            UpdatedAt = DateTimeOffset.UtcNow,
+        }, ct);
+        progress?.Report(new IngestProgress(documentId, IngestStep.MarkIndexed, 1, 1));
+        _logger.LogInformation("Indexed document {DocumentId} of tenant {TenantId}: {Chunks} chunks, dense index {Dense}",
+            documentId, tenantId, rows.Length, _embedder is not null);
+        return IngestOutcome.Indexed;
+    }
+
+    /// <summary>Removes a document's vectors, lexical entries and chunk rows (not its row or blob).</summary>
+    internal async Task RemoveEverywhereAsync(string tenantId, string documentId, CancellationToken ct)
+    {
+        if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
+        await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
+        await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, [], ct);
+    }
+
+    async Task<IngestOutcome> FailAsync(DocumentRecord document, string error, CancellationToken ct)
+    {
+        _logger.LogWarning("Document {DocumentId} of tenant {TenantId} failed: {Error}", document.Id, document.TenantId, error);
+        // Entries from an earlier version of this document (same external id) no longer describe its content.
+        await RemoveEverywhereAsync(document.TenantId, document.Id, ct);
+        await _store.Documents.SetStatusAsync(document.TenantId, document.Id, DocumentStatus.Failed, error, ct);
+        return IngestOutcome.Failed;
+    }
+
+    internal static string Sha256Hex(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Rag.Retriever;
+using Rag.Storage;
+using Rag.Tokenizers;
+
+namespace Rag.Ingest;
+
+public static class IngestServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers extraction, chunking, <see cref="DocumentIngestion"/>, <see cref="IngestPipeline"/>,
+    /// the "ingest" job handler and <see cref="IngestWorker"/> (as a hosted service when RunWorker).
+    /// The host registers the stores: IRagStore and ILexicalIndex (required); IVectorIndex (required
+    /// when an embedder is registered); ITokenizer (the context encoder's, for chunking; optional);
+    /// IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt; (the context encoder; optional = BM25 only);
+    /// ILogger&lt;T&gt; and TimeProvider (optional).
+    /// </summary>
+    public static IServiceCollection AddRagIngest(this IServiceCollection services, Action<IngestOptions>? configure = null)
+    {
+        var options = new IngestOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        services.TryAddSingleton(options);
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, PlainTextExtractor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, MarkdownExtractor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, HtmlExtractor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, DocxExtractor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, PdfExtractor>(
+            sp => new PdfExtractor(sp.GetRequiredService<IngestOptions>().PdfToTextPath, sp.GetRequiredService<IngestOptions>().PdfTimeout)));
+        services.TryAddSingleton(sp => new ExtractorRegistry(sp.GetServices<ITextExtractor>()));
+
+        services.TryAddSingleton(sp => new TextChunker(sp.GetRequiredService<IngestOptions>().Chunking, sp.GetService<ITokenizer>()));
+        services.TryAddSingleton(sp => new IngestPipeline(
+            sp.GetRequiredService<IRagStore>(),
+            sp.GetRequiredService<ExtractorRegistry>(),
+            sp.GetRequiredService<TextChunker>(),
+            sp.GetRequiredService<ILexicalIndex>(),
+            sp.GetRequiredService<IngestOptions>(),
+            sp.GetService<IVectorIndex>(),
+            sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetService<ILogger<IngestPipeline>>()));
+        services.TryAddSingleton(sp => new DocumentIngestion(
+            sp.GetRequiredService<IRagStore>(),
+            sp.GetRequiredService<ExtractorRegistry>(),
+            sp.GetRequiredService<ILexicalIndex>(),
+            sp.GetRequiredService<IngestOptions>(),
+            sp.GetService<IVectorIndex>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<DocumentIngestion>>()));
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, IngestJobHandler>(sp => new IngestJobHandler(
+            sp.GetRequiredService<IngestPipeline>(), sp.GetRequiredService<IRagStore>(), sp.GetService<ILogger<IngestJobHandler>>())));
+        services.TryAddSingleton(sp => new IngestWorker(
+            sp.GetRequiredService<IRagStore>(), sp.GetServices<IJobHandler>(), sp.GetRequiredService<IngestOptions>(), sp.GetService<ILogger<IngestWorker>>()));
+        if (options.RunWorker) services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
+        return services;
+    }
+}
