@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Rag.Generator.Prompting;
 using Rag.Neural;
+using Rag.Neural.Generation;
 
 namespace Rag.Generator.Local;
 
@@ -45,7 +46,7 @@ public sealed class LocalChatClient : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var prompt = Template.Render(messages);
-        var promptTokens = model.Tokenizer.CountTokens(prompt);
+        var promptTokens = CountPromptTokens(prompt);
         if (promptTokens >= model.ContextLength)
             throw new ArgumentException(
                 $"The prompt is {promptTokens} tokens and the model's context is {model.ContextLength}: nothing is left to generate.", nameof(messages));
@@ -53,14 +54,14 @@ public sealed class LocalChatClient : IChatClient
 
         var responseId = Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow;
-        var text = new System.Text.StringBuilder();
+        var pieces = 0;
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await foreach (var piece in model.GenerateAsync(prompt, generation, cancellationToken).ConfigureAwait(false))
             {
                 if (piece.Length == 0) continue;
-                text.Append(piece);
+                pieces++;
                 yield return new ChatResponseUpdate(ChatRole.Assistant, piece)
                 {
                     ResponseId = responseId,
@@ -75,7 +76,9 @@ public sealed class LocalChatClient : IChatClient
             gate.Release();
         }
 
-        var outputTokens = model.Tokenizer.CountTokens(text.ToString());
+        // The model streams one piece per token, fewer where a piece waited for the rest of a UTF-8 character or
+        // a possible stop string (re-encoding the text would not do: random or partial text re-encodes longer).
+        var outputTokens = Math.Min(pieces, generation.MaxNewTokens);
         yield return new ChatResponseUpdate
         {
             Role = ChatRole.Assistant,
@@ -110,6 +113,10 @@ public sealed class LocalChatClient : IChatClient
             StopStrings = stops,
         };
     }
+
+    /// <summary>Tokens the model will see for this prompt: template specials count one each, as the model encodes them.</summary>
+    public int CountPromptTokens(string prompt) =>
+        model is TextGenerator generator ? generator.EncodePrompt(prompt).Length : model.Tokenizer.CountTokens(prompt);
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is not null ? null
