@@ -34,20 +34,38 @@ internal sealed class SqlJobQueue(SqlBackend db) : IJobQueue
         return job;
     }
 
+    /// <summary>
+    /// An expired lease counts as a failed attempt (its worker is presumed dead): the job is taken over while
+    /// attempts remain, and Failed otherwise, so a job that kills its worker every time cannot loop forever.
+    /// </summary>
     public async Task<Job?> LeaseAsync(string workerId, TimeSpan leaseDuration, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(leaseDuration, TimeSpan.Zero);
         var now = db.Now();
-        return await db.QuerySingleAsync($"""
-            UPDATE jobs SET status = 'leased', lease_owner = @worker, lease_expires_at = @expires, updated_at = @now
+        await using var c = await db.OpenConnectionAsync(ct);
+        await using (var reap = db.Command(c, $"""
+            UPDATE jobs SET status = 'failed', attempts = attempts + 1, lease_expires_at = NULL, updated_at = @now,
+                error = {ExpiredLeaseError} || '; no attempts left'
+            WHERE status = 'leased' AND lease_expires_at <= @now AND attempts + 1 >= max_attempts
+            """, null, ("@now", now)))
+            await reap.ExecuteNonQueryAsync(ct);
+
+        // SET expressions see the row as it was: a takeover is recognised by its old status 'leased'.
+        await using var lease = db.Command(c, $"""
+            UPDATE jobs SET status = 'leased', lease_owner = @worker, lease_expires_at = @expires, updated_at = @now,
+                attempts = attempts + CASE WHEN status = 'leased' THEN 1 ELSE 0 END,
+                error = CASE WHEN status = 'leased' THEN {ExpiredLeaseError} ELSE error END
             WHERE id = (SELECT id FROM jobs
                         WHERE (status = 'queued' AND run_after <= @now) OR (status = 'leased' AND lease_expires_at <= @now)
                         ORDER BY run_after, created_at, id
                         LIMIT 1 {db.LeaseLockClause})
             RETURNING {JobColumns}
-            """, ReadJob, ct, ("@worker", workerId), ("@expires", now + leaseDuration), ("@now", now));
+            """, null, ("@worker", workerId), ("@expires", now + leaseDuration), ("@now", now));
+        return (await SqlBackend.ReadAllAsync(lease, ReadJob, ct)).FirstOrDefault();
     }
+
+    const string ExpiredLeaseError = "'lease of ' || lease_owner || ' expired (worker presumed dead)'";
 
     public async Task<bool> RenewLeaseAsync(string jobId, string workerId, TimeSpan leaseDuration, CancellationToken ct = default)
     {

@@ -57,11 +57,31 @@ public abstract class JobQueueContract(IStoreBackend backend) : StoreContract(ba
 
         Clock.Advance(TimeSpan.FromSeconds(6));
         var takeover = await store.Jobs.LeaseAsync("w2", Lease);
-        Assert.Equal((job.Id, "w2"), (takeover?.Id, takeover?.LeaseOwner));
+        Assert.Equal((job.Id, "w2", 1), (takeover?.Id, takeover?.LeaseOwner, takeover?.Attempts)); // the lost lease counts as an attempt
+        Assert.Contains("lease of w1 expired", takeover!.Error);
         Assert.False(await store.Jobs.CompleteAsync(job.Id, "w1"));
         Assert.False(await store.Jobs.RenewLeaseAsync(job.Id, "w1", Lease));
         Assert.Null(await store.Jobs.FailAsync(job.Id, "w1", "too late"));
         Assert.True(await store.Jobs.CompleteAsync(job.Id, "w2"));
+    }
+
+    [SkippableFact]
+    public async Task A_job_whose_worker_keeps_dying_fails_once_its_attempts_are_used()
+    {
+        var store = await OpenAsync();
+        var job = await store.Jobs.EnqueueAsync("ingest", "{}", maxAttempts: 2);
+        var other = await store.Jobs.EnqueueAsync("ingest", "{}");
+
+        Assert.Equal(job.Id, (await store.Jobs.LeaseAsync("w1", Lease))?.Id);
+        Clock.Advance(Lease);
+        Assert.Equal(job.Id, (await store.Jobs.LeaseAsync("w2", Lease))?.Id);
+        Clock.Advance(Lease);
+
+        Assert.Equal(other.Id, (await store.Jobs.LeaseAsync("w3", Lease))?.Id); // the doomed job is not leased a third time
+        var failed = await store.Jobs.GetAsync(job.Id);
+        Assert.Equal((JobStatus.Failed, 2), (failed!.Status, failed.Attempts));
+        Assert.Contains("lease of w2 expired", failed.Error);
+        Assert.False(await store.Jobs.CompleteAsync(job.Id, "w2"));
     }
 
     [SkippableFact]
