@@ -19,23 +19,39 @@ public enum EnglishStemmer
 /// </summary>
 public sealed class TextAnalyzer
 {
-    /// <summary>Lucene's English stop set, question words and the clitics left by splitting on apostrophes.</summary>
-    static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
+    /// <summary>Lucene's EnglishAnalyzer stop set (ENGLISH_STOP_WORDS_SET).</summary>
+    public static IReadOnlySet<string> LuceneStopWords { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
         "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
-        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "do", "does", "were", "been", "has",
-        "have", "had", "its", "from", "s", "t", "d", "ll", "re", "ve", "m",
     };
 
-    public static TextAnalyzer Default { get; } = new(EnglishStemmer.SStemmer);
+    /// <summary>Lucene's set, question words and auxiliaries, and the clitics left by splitting on apostrophes.</summary>
+    public static IReadOnlySet<string> QuestionStopWords { get; } = new HashSet<string>(LuceneStopWords.Concat(
+    [
+        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "do", "does", "were", "been", "has",
+        "have", "had", "its", "from", "s", "t", "d", "ll", "re", "ve", "m",
+    ]), StringComparer.Ordinal);
+
+    readonly IReadOnlySet<string> stopWords;
+
+    // Porter measured best on SQuAD v1.1 dev (bench/Retriever.Bench): recall@5 0.938 vs 0.928 (S-stemmer) and 0.918 (none).
+    public static TextAnalyzer Default { get; } = new(EnglishStemmer.Porter);
 
     public EnglishStemmer Stemmer { get; }
 
     /// <summary>Names the analysis so an index built with another one is detected.</summary>
-    public string Name => $"v1-{Stemmer}";
+    public string Name => $"v1-{Stemmer}-{StopWordsName}";
 
-    public TextAnalyzer(EnglishStemmer stemmer) => Stemmer = stemmer;
+    public TextAnalyzer(EnglishStemmer stemmer, IReadOnlySet<string>? stopWords = null, string stopWordsName = "q")
+    {
+        Stemmer = stemmer;
+        this.stopWords = stopWords ?? QuestionStopWords;
+        StopWordsName = stopWords is null ? "q" : stopWordsName;
+    }
+
+    /// <summary>Names the stop-word set in <see cref="Name"/>.</summary>
+    public string StopWordsName { get; }
 
     public List<string> Analyze(string text)
     {
@@ -74,7 +90,7 @@ public sealed class TextAnalyzer
         if (token.Length == 0) return;
         var term = token.ToString();
         token.Clear();
-        if (StopWords.Contains(term)) return;
+        if (stopWords.Contains(term)) return;
         terms.Add(Stemmer switch
         {
             EnglishStemmer.SStemmer => SStem(term),

@@ -33,6 +33,9 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IAsyncDisposable, IDispo
 
     public VectorDistance Distance { get; }
 
+    /// <summary>The log is compacted when it exceeds twice its live records plus this much (tests lower it).</summary>
+    internal long CompactionSlackBytes { get; init; } = 4 << 20;
+
     /// <summary>0 until EnsureReadyAsync has run.</summary>
     public int Dimension => dimension;
 
@@ -167,7 +170,7 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IAsyncDisposable, IDispo
             rw.EnterWriteLock();
             try { apply(offsets); }
             finally { rw.ExitWriteLock(); }
-            if (log is not null && log.Length > 2 * liveBytes + (4 << 20)) await CompactAsync();
+            if (log is not null && log.Length > 2 * liveBytes + CompactionSlackBytes) await CompactAsync();
         }
         finally { writer.Release(); }
     }

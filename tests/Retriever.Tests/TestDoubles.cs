@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text;
+using Rag.Neural;
+using Rag.Storage;
+using Rag.Tokenizers;
+
+namespace Rag.Retriever.Tests;
+
+/// <summary>Test double: a deterministic "encoder" that hashes each lower-cased word into one of Dimension buckets (a bag of words), L2-normalised.</summary>
+internal sealed class HashingEncoder(int dimension = 64) : ITextEncoderModel
+{
+    public int Dimension { get; } = dimension;
+    public int MaxTokens => 512;
+    public ITokenizer Tokenizer { get; } = new WhitespaceTokenizer();
+    public List<int> BatchSizes { get; } = [];
+    public int ManagedThreadOfLastBatch { get; private set; }
+    public bool Disposed { get; private set; }
+
+    /// <summary>Runs before each batch (tests use it to cancel midway).</summary>
+    public Action<int>? BeforeBatch { get; set; }
+
+    public float[][] Encode(IReadOnlyList<string> texts, CancellationToken ct = default)
+    {
+        BeforeBatch?.Invoke(BatchSizes.Count);
+        ct.ThrowIfCancellationRequested();
+        BatchSizes.Add(texts.Count);
+        ManagedThreadOfLastBatch = Environment.CurrentManagedThreadId;
+        return [.. texts.Select(Embed)];
+    }
+
+    public float[] Embed(string text)
+    {
+        var v = new float[Dimension];
+        foreach (var word in text.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            v[BitConverter.ToUInt32(SHA256.HashData(Encoding.UTF8.GetBytes(word))) % (uint)Dimension] += 1f;
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        if (norm > 0) for (var i = 0; i < v.Length; i++) v[i] /= norm;
+        return v;
+    }
+
+    public void Dispose() => Disposed = true;
+
+    sealed class WhitespaceTokenizer : ITokenizer
+    {
+        public int VocabularySize => 1;
+        public int[] Encode(string text) => [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(_ => 0)];
+        public string Decode(ReadOnlySpan<int> ids) => string.Join(' ', Enumerable.Repeat("w", ids.Length));
+        public int CountTokens(string text) => Encode(text).Length;
+    }
+}
+
+/// <summary>Test double: chunks and documents in dictionaries, tenant-scoped like the real stores.</summary>
+internal sealed class InMemoryStores : IChunkStore, IDocumentStore
+{
+    readonly Dictionary<(string Tenant, string Id), DocumentRecord> documents = [];
+    readonly Dictionary<(string Tenant, string Document), List<ChunkRecord>> chunks = [];
+
+    public DocumentRecord AddDocument(string tenant, string id, string title, params string[] chunkTexts)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var doc = new DocumentRecord(id, tenant, title, null, "text/plain", id, 0, null, [], DocumentStatus.Indexed, null, chunkTexts.Length, now, now);
+        documents[(tenant, id)] = doc;
+        chunks[(tenant, id)] = [.. chunkTexts.Select((t, i) => new ChunkRecord(id, tenant, i, t, 0, t.Length, null, null))];
+        return doc;
+    }
+
+    public Task ReplaceChunksAsync(string tenantId, string documentId, IReadOnlyList<ChunkRecord> replacement, CancellationToken ct = default)
+    {
+        chunks[(tenantId, documentId)] = [.. replacement];
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ChunkRecord>> GetChunksAsync(string tenantId, string documentId, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<ChunkRecord>>(chunks.GetValueOrDefault((tenantId, documentId)) ?? []);
+
+    public Task<IReadOnlyList<ChunkRecord>> GetChunksByIdAsync(string tenantId, IReadOnlyList<string> chunkIds, CancellationToken ct = default)
+    {
+        var byId = chunks.Where(kv => kv.Key.Tenant == tenantId).SelectMany(kv => kv.Value).ToDictionary(c => c.Id);
+        return Task.FromResult<IReadOnlyList<ChunkRecord>>([.. chunkIds.Where(byId.ContainsKey).Select(id => byId[id])]);
+    }
+
+    public Task<long> CountChunksAsync(string tenantId, CancellationToken ct = default) =>
+        Task.FromResult((long)chunks.Where(kv => kv.Key.Tenant == tenantId).Sum(kv => kv.Value.Count));
+
+    public Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default)
+    {
+        documents[(document.TenantId, document.Id)] = document;
+        return Task.FromResult(document);
+    }
+
+    public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default) =>
+        Task.FromResult(documents.GetValueOrDefault((tenantId, id)));
+
+    public Task<bool> DeleteAsync(string tenantId, string id, CancellationToken ct = default)
+    {
+        chunks.Remove((tenantId, id));
+        return Task.FromResult(documents.Remove((tenantId, id)));
+    }
+
+    public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task<Page<DocumentRecord>> ListAsync(string tenantId, int offset, int limit, string? titleContains = null, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task UpdateAsync(DocumentRecord document, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task SetStatusAsync(string tenantId, string id, DocumentStatus status, string? error = null, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+}
