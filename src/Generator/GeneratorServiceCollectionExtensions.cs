@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Rag.Generator.Conversation;
 using Rag.Generator.Local;
 using Rag.Generator.Prompting;
 using Rag.Generator.Remote;
@@ -10,8 +11,8 @@ namespace Rag.Generator;
 public static class GeneratorServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="GeneratorOptions"/>, the <see cref="IChatClient"/> they name (remote, local, or none)
-    /// and <see cref="GroundedAnswerer"/>, all singletons. A local generator uses an <see cref="ITextGeneratorModel"/>
+    /// Registers <see cref="GeneratorOptions"/>, the <see cref="IChatClient"/> they name (remote, local, or none),
+    /// <see cref="GroundedAnswerer"/> and <see cref="QuestionCondenser"/>, all singletons. A local generator uses an <see cref="ITextGeneratorModel"/>
     /// already registered (the host may have loaded it at start to fail fast), else loads
     /// <see cref="GeneratorOptions.LocalModelDirectory"/> itself on first use and disposes it with the container.
     /// With no generator, answers are extractive and no IChatClient is registered.
@@ -26,7 +27,9 @@ public static class GeneratorServiceCollectionExtensions
             services.AddSingleton<IChatClient>(sp => CreateLocal(sp, options));
 
         var mode = options.HasRemote || options.HasLocal ? AnswerMode.Generated : AnswerMode.Extractive;
-        services.AddSingleton(sp => new GroundedAnswerer(mode == AnswerMode.Generated ? sp.GetRequiredService<IChatClient>() : null, mode, options, null));
+        IChatClient? Client(IServiceProvider sp) => mode == AnswerMode.Generated ? sp.GetRequiredService<IChatClient>() : null;
+        services.AddSingleton(sp => new GroundedAnswerer(Client(sp), mode, options, null));
+        services.AddSingleton(sp => new QuestionCondenser(options.CondenseWithModel ? Client(sp) : null, options.MaxHistoryMessages));
         return services;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Rag.Generator.Conversation;
 using Rag.Generator.Local;
 using Rag.Neural;
 using Rag.Testing;
@@ -18,6 +19,8 @@ public class ServiceCollectionTests
         var done = await answerer.AnswerCompleteAsync("When was the Statue of Liberty dedicated?", Passages.Eiffel, []);
         Assert.Equal(AnswerMode.Extractive, done.Mode);
         Assert.Contains("[3]", done.Answer);
+        var condensed = await sp.GetRequiredService<QuestionCondenser>().CondenseAsync("When was it built?", [ChatTurn.User("Tell me about the Eiffel Tower")]);
+        Assert.Equal("When was it built? Eiffel Tower", condensed);
     }
 
     [Fact]
@@ -44,6 +47,11 @@ public class ServiceCollectionTests
             Assert.Equal("paris", Assert.Single(done.Citations).DocumentId);
             Assert.IsType<LocalChatClient>(sp.GetRequiredService<IChatClient>());
             Assert.StartsWith("<|im_start|>system\n", model.Prompts[0]);
+
+            // The condenser asks the same model; its reply names nothing from the conversation, so the heuristic answers.
+            var condensed = await sp.GetRequiredService<QuestionCondenser>().CondenseAsync("Is it old?", [ChatTurn.User("Tell me about Paris")]);
+            Assert.Equal("Is it old? Paris", condensed);
+            Assert.Equal(2, model.Prompts.Count);
         }
         Assert.False(model.Disposed);
     }
