@@ -45,8 +45,9 @@ public static unsafe class Gemm
     }
 
     /// <param name="parallel">False when the caller already runs GEMMs in parallel (attention heads).</param>
+    /// <param name="provider">Overrides <see cref="Provider"/> (tests run both).</param>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, float beta = 0f, bool parallel = true)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, float beta = 0f, bool parallel = true, GemmProvider? provider = null)
     {
         if (m == 0 || n == 0) return;
         if (k == 0)
@@ -55,7 +56,7 @@ public static unsafe class Gemm
             return;
         }
         if (m <= SmallM && !transA) { SmallRows(transB, m, n, k, a, lda, b, ldb, c, ldc, beta, parallel); return; }
-        if (parallel && Provider == GemmProvider.OpenBlas && s_cblas != null)
+        if ((provider ?? Provider) == GemmProvider.OpenBlas && s_cblas != null && (parallel || provider == GemmProvider.OpenBlas))
         {
             // CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112.
             s_cblas(101, transA ? 112 : 111, transB ? 112 : 111, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);

@@ -1,0 +1,218 @@
+using Rag.Neural.Tensors;
+
+namespace Rag.Neural.Tests;
+
+/// <summary>Each CPU op against a direct double-precision evaluation of its formula.</summary>
+public class OpsTests
+{
+    static readonly CpuBackend Ops = CpuBackend.Instance;
+
+    static Tensor Random(int seed, float scale, params int[] shape)
+    {
+        var t = Tensor.Zeros(shape);
+        var r = new Random(seed);
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = (float)((r.NextDouble() * 2 - 1) * scale);
+        return t;
+    }
+
+    [Fact]
+    public void LayerNormAndRmsNorm()
+    {
+        var x = Random(1, 3f, 5, 33); var g = Random(2, 1f, 33); var b = Random(3, 1f, 33);
+        var y = Tensor.Zeros(5, 33);
+        Ops.LayerNorm(x, g, b, 1e-5f, y);
+        for (int r = 0; r < 5; r++)
+        {
+            var row = x.Span.Slice(r * 33, 33).ToArray().Select(v => (double)v).ToArray();
+            double mean = row.Average(), variance = row.Select(v => (v - mean) * (v - mean)).Average();
+            for (int i = 0; i < 33; i++) Assert.Equal((row[i] - mean) / Math.Sqrt(variance + 1e-5) * g.Span[i] + b.Span[i], y.Span[r * 33 + i], 1e-4);
+        }
+        Ops.RmsNorm(x, g, 1e-6f, y);
+        for (int r = 0; r < 5; r++)
+        {
+            var row = x.Span.Slice(r * 33, 33).ToArray().Select(v => (double)v).ToArray();
+            double rms = Math.Sqrt(row.Select(v => v * v).Average() + 1e-6);
+            for (int i = 0; i < 33; i++) Assert.Equal(row[i] / rms * g.Span[i], y.Span[r * 33 + i], 1e-4);
+        }
+    }
+
+    // erf by its Maclaurin series, accurate in double for |x| < 6.
+    static double Erf(double x)
+    {
+        double sum = 0, term = x;
+        for (int n = 0; n < 200; n++)
+        {
+            sum += term / (2 * n + 1);
+            term *= -x * x / (n + 1);
+        }
+        return 2 / Math.Sqrt(Math.PI) * sum;
+    }
+
+    [Fact]
+    public void GeluBothFormsSiluTanh()
+    {
+        var x = Random(4, 5f, 2000);
+        var y = Tensor.Zeros(2000);
+        Ops.Gelu(x, y);
+        for (int i = 0; i < 2000; i++) { double v = x.Span[i]; Assert.Equal(0.5 * v * (1 + Erf(v / Math.Sqrt(2))), y.Span[i], 1e-5); }
+        Ops.GeluTanh(x, y);
+        for (int i = 0; i < 2000; i++) { double v = x.Span[i]; Assert.Equal(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), y.Span[i], 1e-5); }
+        Ops.Silu(x, y);
+        for (int i = 0; i < 2000; i++) { double v = x.Span[i]; Assert.Equal(v / (1 + Math.Exp(-v)), y.Span[i], 1e-5); }
+        var up = Random(5, 2f, 2000);
+        Ops.SwiGlu(x, up, y);
+        for (int i = 0; i < 2000; i++) { double v = x.Span[i]; Assert.Equal(v / (1 + Math.Exp(-v)) * up.Span[i], y.Span[i], 1e-4); }
+        // In place is allowed for elementwise ops.
+        var copy = x.ToArray();
+        Ops.Gelu(x, x);
+        for (int i = 0; i < 2000; i++) Assert.Equal(0.5 * copy[i] * (1 + Erf(copy[i] / Math.Sqrt(2))), x.Span[i], 1e-5);
+    }
+
+    [Fact]
+    public void SoftmaxRowsSumToOne()
+    {
+        var x = Random(6, 20f, 3, 11);
+        var y = Tensor.Zeros(3, 11);
+        Ops.Softmax(x, y);
+        for (int r = 0; r < 3; r++)
+        {
+            var row = x.Span.Slice(r * 11, 11).ToArray();
+            double max = row.Max(), z = row.Sum(v => Math.Exp(v - max));
+            for (int i = 0; i < 11; i++) Assert.Equal(Math.Exp(row[i] - max) / z, y.Span[r * 11 + i], 1e-5);
+        }
+    }
+
+    /// <summary>Attention by the definition: softmax(q k^T / sqrt d + mask) v, per head, GQA head sharing.</summary>
+    static double[] NaiveAttention(Tensor q, Tensor k, Tensor v, AttentionMask mask)
+    {
+        int b = q.Dim(0), t = q.Dim(1), hq = q.Dim(2), d = q.Dim(3), s = k.Dim(1), hkv = k.Dim(2);
+        var o = new double[q.Length];
+        for (int bi = 0; bi < b; bi++)
+            for (int h = 0; h < hq; h++)
+                for (int ti = 0; ti < t; ti++)
+                {
+                    var w = new double[mask.KeyLength];
+                    for (int j = 0; j < mask.KeyLength; j++)
+                    {
+                        bool visible = (!mask.Causal || j <= mask.StartPosition + ti) && (mask.KeyPadding is null || mask.KeyPadding[bi * mask.KeyLength + j] != 0);
+                        double dot = 0;
+                        for (int e = 0; e < d; e++) dot += (double)q.Span[((bi * t + ti) * hq + h) * d + e] * k.Span[((bi * s + j) * hkv + h / (hq / hkv)) * d + e];
+                        w[j] = visible ? dot / Math.Sqrt(d) : double.NegativeInfinity;
+                    }
+                    double max = w.Max(), z = w.Sum(x => Math.Exp(x - max));
+                    for (int e = 0; e < d; e++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j < mask.KeyLength; j++) acc += Math.Exp(w[j] - max) / z * v.Span[((bi * s + j) * hkv + h / (hq / hkv)) * d + e];
+                        o[((bi * t + ti) * hq + h) * d + e] = acc;
+                    }
+                }
+        return o;
+    }
+
+    [Fact]
+    public void AttentionWithPaddingMask()
+    {
+        var q = Random(7, 1f, 2, 5, 4, 8); var k = Random(8, 1f, 2, 5, 4, 8); var v = Random(9, 1f, 2, 5, 4, 8);
+        var o = Tensor.Zeros(2, 5, 4, 8);
+        var mask = new AttentionMask(false, 0, 5, [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+        Ops.Attention(q, k, v, o, mask);
+        var expected = NaiveAttention(q, k, v, mask);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], o.Span[i], 1e-5);
+    }
+
+    [Fact]
+    public void CausalGroupedQueryAttentionOverACache()
+    {
+        // 3 new queries at positions 4..6 over a cache of 10 slots with 7 in use; 6 query heads share 2 kv heads.
+        var q = Random(10, 1f, 1, 3, 6, 4); var k = Random(11, 1f, 1, 10, 2, 4); var v = Random(12, 1f, 1, 10, 2, 4);
+        var o = Tensor.Zeros(1, 3, 6, 4);
+        var mask = new AttentionMask(true, 4, 7);
+        Ops.Attention(q, k, v, o, mask);
+        var expected = NaiveAttention(q, k, v, mask);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], o.Span[i], 1e-5);
+    }
+
+    [Fact]
+    public void RopeRotatesHalvesByPositionAngles()
+    {
+        var table = new RopeTable(8, 32, 10000f);
+        var x = Random(13, 1f, 3, 2, 8);
+        var y = Tensor.Zeros(3, 2, 8);
+        Ops.Rope(x, table, 5, y);
+        for (int t = 0; t < 3; t++)
+            for (int h = 0; h < 2; h++)
+                for (int i = 0; i < 4; i++)
+                {
+                    double angle = (5 + t) * Math.Pow(10000, -2.0 * i / 8);
+                    int o = (t * 2 + h) * 8;
+                    double x1 = x.Span[o + i], x2 = x.Span[o + 4 + i];
+                    Assert.Equal(x1 * Math.Cos(angle) - x2 * Math.Sin(angle), y.Span[o + i], 1e-5);
+                    Assert.Equal(x2 * Math.Cos(angle) + x1 * Math.Sin(angle), y.Span[o + 4 + i], 1e-5);
+                }
+        // Rotation keeps the norm of every pair.
+        Assert.Equal(x.Span.ToArray().Sum(a => a * a), y.Span.ToArray().Sum(a => a * a), 1e-3);
+    }
+
+    [Fact]
+    public void RopeScalingLinearDividesFrequencies()
+    {
+        var plain = new RopeTable(8, 64, 10000f);
+        var scaled = new RopeTable(8, 64, 10000f, new RopeScaling("linear", 4f));
+        var x = Random(14, 1f, 1, 1, 8);
+        var a = Tensor.Zeros(1, 1, 8); var b = Tensor.Zeros(1, 1, 8);
+        Ops.Rope(x, scaled, 40, a);
+        Ops.Rope(x, plain, 10, b);  // position 40 at 1/4 speed is position 10
+        for (int i = 0; i < 8; i++) Assert.Equal(b.Span[i], a.Span[i], 1e-5);
+        Assert.Throws<NotSupportedException>(() => new RopeTable(8, 4, 10000f, new RopeScaling("yarn", 2f)));
+    }
+
+    [Fact]
+    public void PoolingAndNormalisation()
+    {
+        var x = Random(15, 1f, 2, 3, 4);
+        var mask = new[] { 1, 1, 0, 1, 0, 0 };
+        var mean = Tensor.Zeros(2, 4); var cls = Tensor.Zeros(2, 4);
+        Ops.MeanPool(x, mask, mean);
+        Ops.ClsPool(x, cls);
+        for (int c = 0; c < 4; c++)
+        {
+            Assert.Equal((x.Span[c] + x.Span[4 + c]) / 2, mean.Span[c], 1e-6);
+            Assert.Equal(x.Span[12 + c], mean.Span[4 + c], 1e-6);
+            Assert.Equal(x.Span[c], cls.Span[c]);
+            Assert.Equal(x.Span[12 + c], cls.Span[4 + c]);
+        }
+        var n = Tensor.Zeros(2, 4);
+        Ops.L2Normalize(mean, n);
+        for (int r = 0; r < 2; r++) Assert.Equal(1.0, Math.Sqrt(n.Span.Slice(r * 4, 4).ToArray().Sum(v => (double)v * v)), 1e-5);
+        var zeros = Tensor.Zeros(1, 4);
+        Ops.L2Normalize(zeros, zeros); // no division by zero
+        Assert.All(zeros.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void EmbeddingLinearSplitArgmax()
+    {
+        var table = Random(16, 1f, 10, 3);
+        var y = Tensor.Zeros(2, 3);
+        Ops.Embedding(table, [7, 2], y);
+        Assert.Equal(table.Span.Slice(21, 3).ToArray(), y.Span[..3].ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ops.Embedding(table, [10, 0], y));
+        var w = new LinearWeights(Random(17, 1f, 4, 3), Random(18, 1f, 4));
+        var o = Tensor.Zeros(2, 4);
+        Ops.Linear(y, w, o);
+        for (int r = 0; r < 2; r++)
+            for (int j = 0; j < 4; j++)
+            {
+                double s = w.Bias!.Span[j];
+                for (int i = 0; i < 3; i++) s += (double)y.Span[r * 3 + i] * w.Weight.Span[j * 3 + i];
+                Assert.Equal(s, o.Span[r * 4 + j], 1e-5);
+            }
+        var a = Tensor.Zeros(2, 1); var b = Tensor.Zeros(2, 3);
+        Ops.Split(o, a, b);
+        Assert.Equal(o.Span[4], a.Span[1]);
+        Assert.Equal(o.Span[5], b.Span[3]);
+        Assert.Equal(2, Ops.Argmax(Tensor.FromArray([0f, 1f, 5f, -2f], 4)));
+    }
+}
