@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Npgsql;
 using Rag.Storage.Postgres;
 using Rag.Testing;
@@ -72,6 +74,20 @@ public sealed class PostgresStoreTests(PostgresDatabase db) : IClassFixture<Post
         var e = await Assert.ThrowsAsync<StorageUnavailableException>(() => PostgresRagStore.OpenAsync(closed, _blobs.Path, guard.Token));
         Assert.Contains("127.0.0.1:1", e.Message);
         Assert.False(guard.IsCancellationRequested, $"gave up only after {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_server_that_accepts_but_never_answers_fails_at_open_instead_of_hanging()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start(); // the kernel completes the TCP handshake; nobody ever reads or writes
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var e = await Assert.ThrowsAsync<StorageUnavailableException>(() =>
+            PostgresRagStore.OpenAsync($"Host=127.0.0.1;Port={port};Username=rag;Password=rag;Database=rag;Timeout=1", _blobs.Path, guard.Token));
+        Assert.Contains($"127.0.0.1:{port}", e.Message);
+        Assert.False(guard.IsCancellationRequested);
     }
 
     [Fact]

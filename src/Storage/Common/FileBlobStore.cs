@@ -26,6 +26,7 @@ public sealed class FileBlobStore(string root) : IBlobStore
                 file.Flush(flushToDisk: true); // fsync before the rename makes the name point at it
             }
             File.Move(temp, path, overwrite: true); // rename(2): atomic replace
+            SyncDirectory(Path.GetDirectoryName(path)!); // and make the rename itself survive a power cut
         }
         catch
         {
@@ -67,6 +68,29 @@ public sealed class FileBlobStore(string root) : IBlobStore
         if (id is "." or ".." || id.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || id.Contains('\\') || id.Contains(TempMarker, StringComparison.Ordinal))
             throw new ArgumentException($"'{id}' cannot be used as a blob name.", name);
         return id;
+    }
+
+    // .NET cannot open a directory to fsync it, so on Unix ask libc directly; where that is unavailable the
+    // rename is still atomic, only its durability across a power cut is left to the file system.
+    static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        var fd = Native.open(directory, 0 /* O_RDONLY */);
+        if (fd < 0) return;
+        try { Native.fsync(fd); }
+        finally { Native.close(fd); }
+    }
+
+    static class Native
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, CharSet = System.Runtime.InteropServices.CharSet.Ansi, BestFitMapping = false)]
+        internal static extern int open(string path, int flags);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern int fsync(int fd);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern int close(int fd);
     }
 
     static void TryDelete(string path)

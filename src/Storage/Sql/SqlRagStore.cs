@@ -28,11 +28,20 @@ public abstract class SqlRagStore : IRagStore
     public IEvalRunStore EvalRuns { get; }
     public IBlobStore Blobs { get; }
 
+    /// <summary>How long a health check waits: a readiness probe must answer, not hang on a dead network.</summary>
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
+
     public async Task CheckHealthAsync(CancellationToken ct = default)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(HealthTimeout);
         try
         {
-            await Backend.ScalarAsync("SELECT 1", ct);
+            await Backend.ScalarAsync("SELECT 1", timeout.Token);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new StorageUnavailableException($"{Backend.Description} did not answer within {HealthTimeout.TotalSeconds:0} s.", e);
         }
         catch (Exception e) when (IsConnectionFailure(e))
         {
