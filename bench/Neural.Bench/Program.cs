@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Rag.Neural;
+using Rag.Neural.Models;
+using Rag.Neural.Tensors;
+using Rag.Testing;
+
+// bench/neural.sh drives three commands:
+//   prepare DIR   random BERT-base encoder and GPT-2-small decoder checkpoints plus the shared inputs
+//   run DIR       our timings (each GEMM provider), compared with DIR/torch.json written by torch_bench.py
+//   memory DIR    peak resident memory while loading and running the ~500 MB GPT-2 checkpoint
+return args switch
+{
+    ["prepare", var dir] => Prepare(dir),
+    ["run", var dir] => Run(dir),
+    ["memory", var dir] => Memory(dir),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory DIR");
+    return 2;
+}
+
+static int Prepare(string dir)
+{
+    Directory.CreateDirectory(dir);
+    const int B = 8, T = 128, Prompt = 128, NewTokens = 64;
+    var sw = Stopwatch.StartNew();
+    // bert-base-uncased's shape with random weights; the tiny WordPiece vocabulary padded to 30522 rows.
+    TinyModels.WriteBertEncoder(Path.Combine(dir, "bert"), hidden: 768, layers: 12, heads: 12, intermediate: 3072,
+        maxPositions: 512, kind: "sentence-transformer", vocabSize: 30522, seed: 11);
+    // gpt2 (124M): 50257 x 768 token table, 1024 positions, 12 layers.
+    TinyModels.WriteDecoder(Path.Combine(dir, "gpt2"), "gpt2", seed: 12, hidden: 768, layers: 12, heads: 12,
+        maxPositions: 1024, vocabSize: 50257, writeTokenizer: false);
+    var r = new Random(13);
+    var inputs = new JsonObject
+    {
+        ["batch"] = B, ["seq"] = T, ["new_tokens"] = NewTokens,
+        ["encoder_ids"] = new JsonArray([.. Enumerable.Range(0, B * T).Select(i => (JsonNode)(i % T == 0 ? 2 : r.Next(5, 30522)))]),
+        ["prompt_ids"] = new JsonArray([.. Enumerable.Range(0, Prompt).Select(_ => (JsonNode)r.Next(0, 50257))]),
+    };
+    File.WriteAllText(Path.Combine(dir, "inputs.json"), inputs.ToJsonString());
+    Console.WriteLine($"prepared random BERT-base and GPT-2-small checkpoints in {dir} ({sw.Elapsed.TotalSeconds:F0} s)");
+    return 0;
+}
+
+static double Median(List<double> xs)
+{
+    xs.Sort();
+    return xs.Count % 2 == 1 ? xs[xs.Count / 2] : (xs[xs.Count / 2 - 1] + xs[xs.Count / 2]) / 2;
+}
+
+static int Run(string dir)
+{
+    using var inputs = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "inputs.json")));
+    using var torch = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "torch.json")));
+    int b = inputs.RootElement.GetProperty("batch").GetInt32(), t = inputs.RootElement.GetProperty("seq").GetInt32();
+    int newTokens = inputs.RootElement.GetProperty("new_tokens").GetInt32();
+    var ids = inputs.RootElement.GetProperty("encoder_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    var prompt = inputs.RootElement.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    var types = new int[b * t];
+    var mask = Enumerable.Repeat(1, b * t).ToArray();
+    for (int i = 0; i < b; i++) for (int j = t - 8 * i; j < t; j++) mask[i * t + j] = 0; // row i has 8i padding tokens
+
+    using var encoder = NeuralModels.LoadBertEncoder(Path.Combine(dir, "bert"));
+    var decoder = NeuralModels.LoadCausalLm(Path.Combine(dir, "gpt2"));
+    var providers = Gemm.OpenBlasAvailable ? new[] { GemmProvider.Managed, GemmProvider.OpenBlas } : [GemmProvider.Managed];
+    var encoderMs = new Dictionary<GemmProvider, double>();
+    var decoderMs = new Dictionary<GemmProvider, double>();
+    float[][] vectors = [];
+    List<int> generated = [];
+    foreach (var provider in providers)
+    {
+        Gemm.Provider = provider;
+        var times = new List<double>();
+        for (int run = 0; run < 6; run++) // first run warms up (JIT, page faults) and is not counted
+        {
+            var sw = Stopwatch.StartNew();
+            vectors = encoder.EncodeIds(b, t, ids, types, mask);
+            if (run > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        encoderMs[provider] = Median(times);
+        times.Clear();
+        var state = decoder.CreateState(prompt.Length + newTokens, chunk: prompt.Length);
+        for (int run = 0; run < 4; run++)
+        {
+            state.Reset();
+            var sw = Stopwatch.StartNew();
+            generated = Greedy(decoder, state, prompt, newTokens);
+            if (run > 0) times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        decoderMs[provider] = Median(times);
+        Console.WriteLine($"ours ({provider}): encoder {encoderMs[provider]:F0} ms, decoder {decoderMs[provider]:F0} ms");
+    }
+
+    var tr = torch.RootElement;
+    double torchEncoder = tr.GetProperty("encoder_ms").EnumerateObject().Min(p => p.Value.GetDouble());
+    double torchDecoder = tr.GetProperty("decoder_ms").EnumerateObject().Min(p => p.Value.GetDouble());
+    foreach (var p in tr.GetProperty("encoder_ms").EnumerateObject()) Console.WriteLine($"pytorch {p.Name} thread(s): encoder {p.Value.GetDouble():F0} ms, decoder {tr.GetProperty("decoder_ms").GetProperty(p.Name).GetDouble():F0} ms");
+
+    // Same inputs, same answers: the embeddings and the greedy tokens agree with PyTorch's.
+    var torchFirst = tr.GetProperty("embedding_row0").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+    double maxDiff = torchFirst.Select((v, i) => Math.Abs(v - vectors[0][i])).Max();
+    var torchTokens = tr.GetProperty("generated").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    int agree = 0;
+    while (agree < Math.Min(torchTokens.Length, generated.Count) && torchTokens[agree] == generated[agree]) agree++;
+    Console.WriteLine($"check: encoder embedding max abs diff vs pytorch {maxDiff:E1}; greedy tokens identical for the first {agree} of {newTokens}");
+
+    var best = providers.MinBy(p => encoderMs[p] + decoderMs[p]);
+    Console.WriteLine($"best GEMM provider here: {best}");
+    Console.WriteLine($"encoder time ratio (ours/pytorch, BERT-base 8x128): {encoderMs.Values.Min() / torchEncoder:F2}  [ours {encoderMs.Values.Min():F0} ms, pytorch {torchEncoder:F0} ms]");
+    Console.WriteLine($"decoder time ratio (ours/pytorch, GPT-2 small, 128 prompt + {newTokens} new): {decoderMs.Values.Min() / torchDecoder:F2}  [ours {decoderMs.Values.Min():F0} ms, pytorch {torchDecoder:F0} ms]");
+    return 0;
+}
+
+static List<int> Greedy(CausalLm model, DecoderState state, int[] prompt, int newTokens)
+{
+    var output = new List<int>(newTokens);
+    model.Forward(state, prompt);
+    var next = new int[1];
+    for (int i = 0; i < newTokens; i++)
+    {
+        next[0] = CpuBackend.Instance.Argmax(state.Logits);
+        output.Add(next[0]);
+        if (i + 1 < newTokens) model.Forward(state, next);
+    }
+    return output;
+}
+
+static int Memory(string dir)
+{
+    var path = Path.Combine(dir, "gpt2");
+    long fileBytes = new FileInfo(Path.Combine(path, "model.safetensors")).Length;
+    long before = Rss("VmRSS");
+    var model = NeuralModels.LoadCausalLm(path);
+    var state = model.CreateState(64);
+    model.Forward(state, [1, 2, 3, 4]); // touches every weight
+    long peak = Rss("VmHWM");
+    Console.WriteLine($"memory: checkpoint {fileBytes / 1e6:F0} MB, resident before load {before / 1e6:F0} MB, peak resident {peak / 1e6:F0} MB, peak/file = {(double)peak / fileBytes:F2} (target < 1.5)");
+    GC.KeepAlive(model);
+    return 0;
+}
+
+static long Rss(string key)
+{
+    foreach (var line in File.ReadLines("/proc/self/status"))
+        if (line.StartsWith(key + ":", StringComparison.Ordinal))
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    return 0;
+}
