@@ -1,0 +1,37 @@
+namespace Rag.Retriever.Qdrant;
+
+/// <summary>Where and how vectors live in Qdrant. The creation settings apply only when the collection is first created.</summary>
+public sealed record QdrantOptions
+{
+    /// <summary>REST endpoint, e.g. http://localhost:6333.</summary>
+    public string Url { get; init; } = "http://localhost:6333";
+
+    /// <summary>Sent as the api-key header when set.</summary>
+    public string? ApiKey { get; init; }
+
+    public string Collection { get; init; } = "rag_chunks";
+
+    /// <summary>Keep original vectors on disk (memory-mapped) rather than in RAM.</summary>
+    public bool OnDiskVectors { get; init; }
+
+    public int ShardNumber { get; init; } = 1;
+
+    public int ReplicationFactor { get; init; } = 1;
+
+    public VectorDistance Distance { get; init; } = VectorDistance.Cosine;
+
+    /// <summary>Points per upsert request.</summary>
+    public int UpsertBatchSize { get; init; } = 256;
+
+    /// <summary>Ask Qdrant for exact (full-scan) search instead of its HNSW graph.</summary>
+    public bool ExactSearch { get; init; }
+
+    /// <summary>Retries after the first attempt on transient failures (5xx, 429, timeouts, refused connections).</summary>
+    public int MaxRetries { get; init; } = 4;
+
+    /// <summary>First back-off delay; it doubles on each retry (with jitter).</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Limit for one attempt of one request.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
