@@ -118,7 +118,7 @@ public sealed class DocumentIngestion
     }
 
     /// <summary>
-    /// Removes the document from every index, its chunks, its blob and its row; false when unknown.
+    /// Removes the document's row and chunk rows (one store call), its vectors, its lexical entries and its blob; false when unknown.
     /// The row goes first: a job that is running sees it gone and undoes what it wrote, and readers
     /// drop index hits whose chunk rows no longer exist, so a crash half-way leaks nothing.
     /// </summary>
@@ -128,7 +128,6 @@ public sealed class DocumentIngestion
         var existed = await _store.Documents.DeleteAsync(tenantId, documentId, ct);
         if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
         await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
-        await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, [], ct);
         await _store.Blobs.DeleteAsync(tenantId, documentId, ct);
         _logger.LogInformation("Deleted document {DocumentId} of tenant {TenantId}", documentId, tenantId);
         return existed;
@@ -138,7 +137,8 @@ public sealed class DocumentIngestion
     public async Task<string?> ReingestAsync(string tenantId, string documentId, CancellationToken ct = default)
     {
         if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return null;
-        await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Queued, null, ct);
+        try { await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Queued, null, ct); }
+        catch (KeyNotFoundException) { return null; }
         return (await EnqueueAsync(tenantId, documentId, ct)).Id;
     }
 

@@ -68,8 +68,27 @@ public sealed class IngestPipeline
     /// <summary>One pass; null when the content changed underneath and the pass must start over.</summary>
     async Task<IngestOutcome?> RunOnceAsync(string tenantId, string documentId, IProgress<IngestProgress>? progress, CancellationToken ct)
     {
+        try
+        {
+            return await PassAsync(tenantId, documentId, progress, ct);
+        }
+        catch (KeyNotFoundException) // the store refuses to update a row that is gone: deleted while we worked
+        {
+            if (await _store.Documents.GetAsync(tenantId, documentId, ct) is not null) throw;
+            await RemoveIndexEntriesAsync(tenantId, documentId, ct);
+            return IngestOutcome.Deleted;
+        }
+    }
+
+    async Task<IngestOutcome?> PassAsync(string tenantId, string documentId, IProgress<IngestProgress>? progress, CancellationToken ct)
+    {
         var document = await _store.Documents.GetAsync(tenantId, documentId, ct);
-        if (document is null) return IngestOutcome.Deleted;
+        if (document is null)
+        {
+            // A run that crashed after writing index entries may have left some behind; deleting is idempotent.
+            await RemoveIndexEntriesAsync(tenantId, documentId, ct);
+            return IngestOutcome.Deleted;
+        }
         await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Processing, null, ct);
 
         // Extract (the blob is the truth for content; the row's hash tells us whether it is the current one).
@@ -138,38 +157,33 @@ public sealed class IngestPipeline
 
         // Mark indexed, unless the document was deleted or re-uploaded meanwhile.
         var current = await _store.Documents.GetAsync(tenantId, documentId, ct);
-        if (current is null)
+        if (current is null) // deleted between our last write and now: undo what we wrote
         {
-            await RemoveEverywhereAsync(tenantId, documentId, ct);
+            await RemoveIndexEntriesAsync(tenantId, documentId, ct);
             return IngestOutcome.Deleted;
         }
         if (!string.Equals(current.ContentHash, hash, StringComparison.OrdinalIgnoreCase)) return null;
-        await _store.Documents.UpdateAsync(current with
-        {
-            Status = DocumentStatus.Indexed,
-            Error = null,
-            ChunkCount = rows.Length,
-            UpdatedAt = DateTimeOffset.UtcNow,
-        }, ct);
+        // Status only: the chunk count was set with the chunk rows, and the other fields may belong to a newer upload.
+        await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Indexed, null, ct);
         progress?.Report(new IngestProgress(documentId, IngestStep.MarkIndexed, 1, 1));
         _logger.LogInformation("Indexed document {DocumentId} of tenant {TenantId}: {Chunks} chunks, dense index {Dense}",
             documentId, tenantId, rows.Length, _embedder is not null);
         return IngestOutcome.Indexed;
     }
 
-    /// <summary>Removes a document's vectors, lexical entries and chunk rows (not its row or blob).</summary>
-    internal async Task RemoveEverywhereAsync(string tenantId, string documentId, CancellationToken ct)
+    /// <summary>Removes a document's vectors and lexical entries (its chunk rows go with its row).</summary>
+    async Task RemoveIndexEntriesAsync(string tenantId, string documentId, CancellationToken ct)
     {
         if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
         await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
-        await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, [], ct);
     }
 
     async Task<IngestOutcome> FailAsync(DocumentRecord document, string error, CancellationToken ct)
     {
         _logger.LogWarning("Document {DocumentId} of tenant {TenantId} failed: {Error}", document.Id, document.TenantId, error);
         // Entries from an earlier version of this document (same external id) no longer describe its content.
-        await RemoveEverywhereAsync(document.TenantId, document.Id, ct);
+        await RemoveIndexEntriesAsync(document.TenantId, document.Id, ct);
+        await _store.Chunks.ReplaceChunksAsync(document.TenantId, document.Id, [], ct);
         await _store.Documents.SetStatusAsync(document.TenantId, document.Id, DocumentStatus.Failed, error, ct);
         return IngestOutcome.Failed;
     }

@@ -33,6 +33,14 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
 
     public int DocumentCount { get { lock (_gate) return _docs.Count; } }
 
+    /// <summary>The next ReplaceChunksAsync throws, as a crash would.</summary>
+    public bool FailNextReplace { get; set; }
+
+    /// <summary>Runs before every GetAsync (lets a test delete or replace a document mid-run).</summary>
+    public Func<string, Task>? BeforeGet { get; set; }
+
+    static KeyNotFoundException NotFound(string id) => new($"Document '{id}' does not exist.");
+
     public Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default)
     {
         lock (_gate)
@@ -42,9 +50,10 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
         }
     }
 
-    public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default)
+    public async Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default)
     {
-        lock (_gate) return Task.FromResult(_docs.GetValueOrDefault((tenantId, id)));
+        if (BeforeGet is { } hook) await hook(id);
+        lock (_gate) return _docs.GetValueOrDefault((tenantId, id));
     }
 
     public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default)
@@ -70,7 +79,8 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
     {
         lock (_gate)
         {
-            if (_docs.ContainsKey((document.TenantId, document.Id))) _docs[(document.TenantId, document.Id)] = document;
+            if (!_docs.TryGetValue((document.TenantId, document.Id), out var old)) throw NotFound(document.Id);
+            _docs[(document.TenantId, document.Id)] = document with { ChunkCount = old.ChunkCount };
             return Task.CompletedTask;
         }
     }
@@ -79,8 +89,8 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
     {
         lock (_gate)
         {
-            if (_docs.TryGetValue((tenantId, id), out var d))
-                _docs[(tenantId, id)] = d with { Status = status, Error = error, UpdatedAt = DateTimeOffset.UtcNow };
+            if (!_docs.TryGetValue((tenantId, id), out var d)) throw NotFound(id);
+            _docs[(tenantId, id)] = d with { Status = status, Error = error, UpdatedAt = DateTimeOffset.UtcNow };
             return Task.CompletedTask;
         }
     }
@@ -96,8 +106,15 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
 
     public Task ReplaceChunksAsync(string tenantId, string documentId, IReadOnlyList<ChunkRecord> chunks, CancellationToken ct = default)
     {
+        if (FailNextReplace)
+        {
+            FailNextReplace = false;
+            throw new IOException("simulated crash while replacing chunk rows");
+        }
         lock (_gate)
         {
+            if (!_docs.TryGetValue((tenantId, documentId), out var d)) throw NotFound(documentId);
+            _docs[(tenantId, documentId)] = d with { ChunkCount = chunks.Count };
             if (chunks.Count == 0) _chunks.Remove((tenantId, documentId));
             else _chunks[(tenantId, documentId)] = chunks.ToArray();
             return Task.CompletedTask;
