@@ -16,7 +16,8 @@ public class CitationParserTests
     [InlineData("See [2-4].", new[] { 2, 3, 4 })]
     [InlineData("See [1–2].", new[] { 1, 2 })]
     [InlineData("As [Passage 5] and [source 1, 2] say.", new[] { 5, 1, 2 })]
-    [InlineData("No markers [a] or [citation needed] here (1).", new int[0])]
+    [InlineData("As [Passage 1; Document 3] say.", new[] { 1, 3 })]
+    [InlineData("No markers [a] or [citation needed] here (1), nor [٣].", new int[0])]
     public void Finds_each_marker_form_in_order_of_first_mention(string answer, int[] expected) =>
         Assert.Equal(expected, Numbers(answer));
 

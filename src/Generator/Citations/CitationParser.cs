@@ -115,9 +115,13 @@ public sealed partial class CitationParser
         return snippet[..(cut > 0 ? cut : MaxSnippetLength)] + " …";
     }
 
-    [GeneratedRegex(@"\[\s*(?:(?:passages?|sources?|refs?|references?|docs?|documents?)\s*#?\s*)?(?<list>\d{1,4}(?:\s*[-–]\s*\d{1,4})?(?:\s*[,;]\s*(?:(?:passages?|sources?|refs?|docs?)\s*#?\s*)?\d{1,4}(?:\s*[-–]\s*\d{1,4})?)*)\s*\]", RegexOptions.IgnoreCase)]
+    // One cited item: an optional word ("Passage 2", "source #3"), then a number or a range. ASCII digits only:
+    // other scripts' digits are not citation numbers and int.Parse would refuse them.
+    const string Item = @"(?:(?:passages?|sources?|refs?|references?|docs?|documents?)\s*#?\s*)?[0-9]{1,4}(?:\s*[-–]\s*[0-9]{1,4})?";
+
+    [GeneratedRegex(@"\[\s*(?<list>" + Item + @"(?:\s*[,;]\s*" + Item + @")*)\s*\]", RegexOptions.IgnoreCase)]
     private static partial Regex Marker();
 
-    [GeneratedRegex(@"\d+")]
+    [GeneratedRegex(@"[0-9]+")]
     private static partial Regex Digits();
 }

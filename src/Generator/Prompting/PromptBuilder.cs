@@ -124,6 +124,6 @@ public sealed partial class PromptBuilder(ITokenizer? tokenizer = null, int maxH
         return FormatPassage(p, text[..cut].TrimEnd() + " …");
     }
 
-    [GeneratedRegex(@"\s*\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\]")]
+    [GeneratedRegex(@"\s*\[\s*[0-9]+(?:\s*[-–,;]\s*[0-9]+)*\s*\]")]
     private static partial Regex CitationMarker();
 }
