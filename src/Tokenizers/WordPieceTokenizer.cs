@@ -28,8 +28,8 @@ public sealed class WordPieceTokenizer : ITokenizer
         _lower = _options.LowerCase;
         _strip = _options.ShouldStripAccents;
         _idToToken = [.. vocabulary];
-        _vocab = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
-        _continuations = new Dictionary<string, int>(StringComparer.Ordinal);
+        _vocab = new Dictionary<string, int>(vocabulary.Count, VocabComparer.Instance);
+        _continuations = new Dictionary<string, int>(VocabComparer.Instance);
         var prefix = _options.ContinuingSubwordPrefix;
         for (int id = 0; id < vocabulary.Count; id++)
         {
@@ -278,6 +278,22 @@ public sealed class WordPieceTokenizer : ITokenizer
             if (char.IsLowSurrogate(c)) LowSurrogates++;
         }
 
+        public void AddAscii(string text, int from, int to, bool lower)
+        {
+            while (Length + (to - from) > Chars.Length) Grow();
+            var chars = Chars.AsSpan(Length, to - from);
+            var starts = Starts.AsSpan(Length, to - from);
+            var ends = Ends.AsSpan(Length, to - from);
+            for (int k = 0; k < chars.Length; k++)
+            {
+                char c = text[from + k];
+                chars[k] = lower && (uint)(c - 'A') <= 'Z' - 'A' ? (char)(c + 32) : c;
+                starts[k] = from + k;
+                ends[k] = from + k + 1;
+            }
+            Length += to - from;
+        }
+
         void Grow()
         {
             Chars = Resize(Chars);
@@ -335,8 +351,11 @@ public sealed class WordPieceTokenizer : ITokenizer
                 switch (AsciiClass[c])
                 {
                     case WordChar:
-                        word.Add(_lower && (uint)(c - 'A') <= 'Z' - 'A' ? (char)(c + 32) : c, i, i + 1);
-                        break;
+                        int run = i + 1; // the common case: a run of ASCII letters and digits, copied in one go
+                        while (run < text.Length && text[run] < 128 && AsciiClass[text[run]] == WordChar) run++;
+                        word.AddAscii(text, i, run, _lower);
+                        i = run;
+                        continue;
                     case Space:
                         Flush(word, ref sink);
                         break;
