@@ -111,6 +111,16 @@ public sealed class EmbeddedVectorIndexTests : VectorIndexContract, IDisposable
     }
 
     [Fact]
+    public async Task A_second_open_of_the_same_folder_is_refused_while_the_first_is_open()
+    {
+        await using var first = new EmbeddedVectorIndex(Folder);
+        await first.EnsureReadyAsync(3);
+        await using var second = new EmbeddedVectorIndex(Folder);
+        var e = await Assert.ThrowsAsync<IOException>(() => second.EnsureReadyAsync(3));
+        Assert.Contains("in use by another process", e.Message);
+    }
+
+    [Fact]
     public async Task Opening_with_another_distance_is_a_clear_error()
     {
         await WriteCommittedAsync();

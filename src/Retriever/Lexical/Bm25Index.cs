@@ -120,26 +120,27 @@ public sealed class Bm25Index : ILexicalIndex, IAsyncDisposable, IDisposable
             rw.EnterWriteLock();
             try { apply(offset); }
             finally { rw.ExitWriteLock(); }
-            if (log is not null && log.Length > 2 * liveBytes + (1 << 20)) await CompactAsync(ct);
+            // Compaction is housekeeping after the commit: it ignores the caller's token, so a cancelled
+            // request never reports failure for a write that was committed.
+            if (log is not null && log.Length > 2 * liveBytes + (1 << 20)) await CompactAsync();
         }
         finally { writer.Release(); }
     }
 
     /// <summary>Keeps only the latest index record of each live document.</summary>
-    async Task CompactAsync(CancellationToken ct)
+    async Task CompactAsync()
     {
         List<long> live;
         rw.EnterReadLock();
         try { live = [.. tenants.Values.SelectMany(t => t.Documents.Values).Select(d => d.LogOffset)]; }
         finally { rw.ExitReadLock(); }
-        var moved = await log!.CompactAsync(live, CancellationToken.None); // never leave a half-compacted state behind
+        var moved = await log!.CompactAsync(live, CancellationToken.None);
         rw.EnterWriteLock();
         try
         {
             foreach (var d in tenants.Values.SelectMany(t => t.Documents.Values)) d.LogOffset = moved[d.LogOffset];
         }
         finally { rw.ExitWriteLock(); }
-        ct.ThrowIfCancellationRequested();
     }
 
     void Replay(long offset, ReadOnlyMemory<byte> payload)

@@ -45,7 +45,7 @@ internal sealed class RecordLog : IAsyncDisposable, IDisposable
         // A crash during compaction may leave its temporary file; the original is still intact.
         if (File.Exists(path + ".compact")) File.Delete(path + ".compact");
 
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        var stream = OpenExclusive(path, FileMode.OpenOrCreate);
         try
         {
             var header = await ReadHeaderAsync(stream, ct);
@@ -66,6 +66,19 @@ internal sealed class RecordLog : IAsyncDisposable, IDisposable
         {
             await stream.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>One writer per file: FileShare.None takes an exclusive lock, so a second process fails here instead of interleaving writes.</summary>
+    static FileStream OpenExclusive(string path, FileMode mode)
+    {
+        try
+        {
+            return new FileStream(path, mode, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new IOException($"'{path}' is in use by another process (an embedded index has one writer; use the server stores to share it): {e.Message}", e);
         }
     }
 
@@ -163,7 +176,7 @@ internal sealed class RecordLog : IAsyncDisposable, IDisposable
         await stream.DisposeAsync();
         // rename(2) is atomic: a crash leaves either the old log or the new one, never a mix.
         File.Move(tmp, path, overwrite: true);
-        stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        stream = OpenExclusive(path, FileMode.Open);
         stream.Position = stream.Length;
         return moved;
     }
