@@ -74,14 +74,16 @@ public static class HtmlReport
     {
         if (q.Retrieved.Count == 0) { sb.Append("<em>nothing retrieved</em>"); return; }
         var gold = q.GoldDocumentIds.ToHashSet(StringComparer.Ordinal);
-        sb.Append("<details><summary>").Append(q.Retrieved.Count).Append(" passages</summary><ol>");
-        foreach (var p in q.Retrieved.Where(p => p.Text is not null))
+        var rest = q.MoreDocumentIds ?? [];
+        sb.Append("<details><summary>").Append(q.Retrieved.Count + rest.Count).Append(" passages</summary><ol>");
+        foreach (var p in q.Retrieved)
         {
             sb.Append("<li").Append(gold.Contains(p.DocumentId) ? " class=\"gold\"" : "").Append("><b>").Append(E(p.Title ?? p.DocumentId))
               .Append("</b> <span class=\"id\">").Append(E(p.DocumentId)).Append(" · ").Append(p.Score.ToString("0.000", CultureInfo.InvariantCulture))
-              .Append("</span><br>").Append(E(p.Text!.Length > PassageChars ? p.Text[..PassageChars] + "…" : p.Text)).Append("</li>");
+              .Append("</span>");
+            if (p.Text is not null) sb.Append("<br>").Append(E(p.Text.Length > PassageChars ? p.Text[..PassageChars] + "…" : p.Text));
+            sb.Append("</li>");
         }
-        var rest = q.Retrieved.Where(p => p.Text is null).Select(p => p.DocumentId).ToList();
         if (rest.Count > 0)
             sb.Append("</ol><div class=\"id\">then: ").Append(E(string.Join(", ", rest.Take(30)))).Append(rest.Count > 30 ? " …" : "").Append("</div>");
         else sb.Append("</ol>");

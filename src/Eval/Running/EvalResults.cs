@@ -3,13 +3,15 @@ using Rag.Retriever;
 
 namespace Rag.Eval;
 
-/// <summary>One retrieved passage as recorded: DocumentId is the dataset's corpus id; Text is kept for the first few only.</summary>
+/// <summary>One of the first retrieved passages as recorded (with its text, for the reports); DocumentId is the dataset's corpus id.</summary>
 public sealed record RetrievedItem(int Rank, string DocumentId, string ChunkId, float Score, string? Title = null, string? Text = null);
 
 /// <summary>
 /// Everything measured for one question; one line of the run's results.jsonl. Ranks are 1-based over the
 /// retrieved passages (null: not within the k retrieved). The ranking metrics that need the qrels are
-/// computed when the line is written, so the line alone is enough to score the question.
+/// computed when the line is written, so the line alone is enough to score the question. Retrieved holds the
+/// first few passages in full; MoreDocumentIds the documents of the rest, in rank order (kept short: at k = 100
+/// over 10,000 questions, full passages would make a results file of gigabytes).
 /// </summary>
 public sealed record QuestionResult(
     string QuestionId,
@@ -30,8 +32,12 @@ public sealed record QuestionResult(
     double? CitationPrecision = null,
     int GeneratedTokens = 0,
     double? GenerationMs = null,
-    string? Error = null)
+    string? Error = null,
+    IReadOnlyList<string>? MoreDocumentIds = null)
 {
+    /// <summary>The corpus id of every retrieved passage, in rank order.</summary>
+    [JsonIgnore] public IEnumerable<string> RankedDocumentIds => Retrieved.Select(r => r.DocumentId).Concat(MoreDocumentIds ?? []);
+
     [JsonIgnore] public bool HasGold => GoldDocumentIds.Count > 0;
     [JsonIgnore] public bool HasAnswers => Answers.Count > 0;
 }
@@ -77,7 +83,7 @@ public sealed record EvalRunOptions
     /// <summary>The tenant the run record belongs to (who may see it over HTTP); defaults to the eval tenant.</summary>
     public string? OwnerTenantId { get; init; }
 
-    /// <summary>How many retrieved passages per question keep their text in the reports.</summary>
+    /// <summary>How many of the retrieved passages per question are recorded in full (text, title, score) for the reports.</summary>
     public int PassagesWithText { get; init; } = 3;
 
     public int MaxK => Ks.Max();

@@ -170,11 +170,16 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
         }
         var retrievalMs = clock.Elapsed.TotalMilliseconds;
 
-        var items = passages.Select((p, i) => new RetrievedItem(i + 1, corpus.StoredToCorpus.GetValueOrDefault(p.Chunk.DocumentId, p.Chunk.DocumentId),
-            p.Chunk.Id, p.Score, i < options.PassagesWithText ? p.DocumentTitle : null, i < options.PassagesWithText ? p.Chunk.Text : null)).ToList();
+        var docs = passages.Select(p => corpus.StoredToCorpus.GetValueOrDefault(p.Chunk.DocumentId, p.Chunk.DocumentId)).ToList();
         var texts = passages.Select(p => p.Chunk.Text).ToList();
-        if (!options.Generate)
-            return Score(q, items, texts, retrievalMs, clock.Elapsed.TotalMilliseconds);
+        var shown = Math.Min(options.PassagesWithText, passages.Count);
+        var items = passages.Take(shown).Select((p, i) => new RetrievedItem(i + 1, docs[i], p.Chunk.Id, p.Score, p.DocumentTitle, p.Chunk.Text)).ToList();
+        QuestionResult Scored() => Score(q, docs, texts, retrievalMs, clock.Elapsed.TotalMilliseconds) with
+        {
+            Retrieved = items,
+            MoreDocumentIds = docs.Count > shown ? docs.Skip(shown).ToList() : null,
+        };
+        if (!options.Generate) return Scored();
 
         if (answerer is null) throw new InvalidOperationException("Generate was asked for, but the harness has no answerer.");
         var top = passages.Take(options.GenerateTopK).ToList();
@@ -186,11 +191,10 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Score(q, items, texts, retrievalMs, clock.Elapsed.TotalMilliseconds) with { Error = "generation: " + e.Message };
+            return Scored() with { Error = "generation: " + e.Message };
         }
         var generationMs = genClock.Elapsed.TotalMilliseconds;
-        var scored = Score(q, items, texts, retrievalMs, clock.Elapsed.TotalMilliseconds);
-        return scored with
+        return Scored() with
         {
             GeneratedAnswer = answer.Text,
             CitedNumbers = answer.CitedNumbers,
@@ -202,10 +206,12 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
         };
     }
 
-    /// <summary>The retrieval side of a question's result: first gold and answer ranks, RR@10 and nDCG@10.</summary>
-    public static QuestionResult Score(EvalQuestion q, IReadOnlyList<RetrievedItem> items, IReadOnlyList<string> passageTexts, double retrievalMs, double endToEndMs)
+    /// <summary>
+    /// The retrieval side of a question's result from its ranked passages (their corpus ids and texts): first gold
+    /// and answer ranks, RR@10 and nDCG@10. Retrieved is left empty for the caller to fill.
+    /// </summary>
+    public static QuestionResult Score(EvalQuestion q, IReadOnlyList<string> docs, IReadOnlyList<string> passageTexts, double retrievalMs, double endToEndMs)
     {
-        var docs = items.Select(i => i.DocumentId).ToList();
         var gold = q.GoldDocumentIds.ToHashSet(StringComparer.Ordinal);
         int? answerRank = null;
         if (q.HasAnswers)
@@ -213,7 +219,7 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
             var normalizedAnswers = q.Answers.Select(SquadText.Normalize).ToList();
             answerRank = RetrievalMetrics.FirstRank(passageTexts, t => SquadText.ContainsNormalizedAnswer(" " + SquadText.Normalize(t) + " ", normalizedAnswers));
         }
-        return new QuestionResult(q.Id, q.Question, q.Answers, q.GoldDocumentIds, items,
+        return new QuestionResult(q.Id, q.Question, q.Answers, q.GoldDocumentIds, [],
             gold.Count > 0 ? RetrievalMetrics.FirstRank(docs, gold.Contains) : null,
             answerRank,
             gold.Count > 0 ? RetrievalMetrics.ReciprocalRank(docs, gold, 10) : 0,

@@ -9,7 +9,7 @@ internal static class Fixtures
              new RetrievedItem(2, "d1", "c2:0", 1.25f)],
             goldRank, answerRank, goldRank is { } r && r <= 10 ? 1.0 / r : 0, goldRank == 1 ? 1 : 0, retrievalMs, retrievalMs + 1,
             GeneratedAnswer: generated, ExactMatch: generated is null ? null : SquadText.MaxExactMatch(generated, ["Denver Broncos"]),
-            F1: generated is null ? null : SquadText.MaxF1(generated, ["Denver Broncos"]));
+            F1: generated is null ? null : SquadText.MaxF1(generated, ["Denver Broncos"]), MoreDocumentIds: ["d7", "d8"]);
 
     public static EvalRunResult Run(string id, IReadOnlyList<QuestionResult> questions, bool generate = false, IReadOnlyList<int>? ks = null)
     {

@@ -22,6 +22,8 @@ public class ReportTests
         Assert.Contains("Super Bowl &lt;50&gt;", html);
         Assert.Contains("The Denver Broncos &amp; the &quot;Panthers&quot;.", html);
         Assert.Contains("class=\"miss\"", html); // question b missed its gold document
+        Assert.Contains("4 passages</summary>", html);
+        Assert.Contains("then: d7, d8", html);
     }
 
     [Fact]
@@ -57,6 +59,7 @@ public class ReportTests
         Assert.Equal(run.Metrics, back.Metrics);
         Assert.Equal(run.Questions.Count, back.Questions.Count);
         Assert.Equal(run.Questions[0].Retrieved, back.Questions[0].Retrieved);
+        Assert.Equal(["d9", "d1", "d7", "d8"], back.Questions[1].RankedDocumentIds);
         Assert.Equal(run.Questions[1].FirstGoldRank, back.Questions[1].FirstGoldRank);
         Assert.True(File.Exists(Path.Combine(runDir, "report.md")));
         Assert.True(File.Exists(Path.Combine(runDir, "report.html")));

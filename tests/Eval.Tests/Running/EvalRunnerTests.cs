@@ -24,6 +24,9 @@ public class EvalRunnerTests
         Assert.Equal(0.8, result.Metric("AnswerRecall@1")!.Value, 12);
         Assert.Equal(1, result.Metric("Errors")!.Value);
         Assert.StartsWith("retrieval: index unavailable", result.Questions[4].Error);
+        Assert.Equal(["paris", "rome", "berlin", "madrid"], result.Questions[0].RankedDocumentIds);
+        Assert.Equal(3, result.Questions[0].Retrieved.Count); // PassagesWithText, the rest as ids only
+        Assert.Equal("Paris is the capital of France.", result.Questions[0].Retrieved[0].Text);
         Assert.Contains(result.Warnings, w => w.Line == 6 && w.File == questions);
         foreach (var name in new[] { "results.jsonl", "report.json", "report.md", "report.html" })
             Assert.True(File.Exists(Path.Combine(dir.Path, "runs", result.RunId, name)), name);
