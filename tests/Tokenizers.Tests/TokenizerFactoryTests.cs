@@ -66,6 +66,21 @@ public class TokenizerFactoryTests
         Assert.Equal([7, 9], t.EosIds);
     }
 
+    [SkippableFact]
+    public void Real_folders_load_the_right_tokenizer()
+    {
+        var bertDir = Path.GetDirectoryName(KnownIdsTests.Require("bert-base-uncased/tokenizer.json"))!;
+        var gpt2Dir = Path.GetDirectoryName(KnownIdsTests.Require("gpt2-bpe/encoder.json"))!;
+        var llamaDir = Path.GetDirectoryName(KnownIdsTests.Require("llama3-tokenizer/tokenizer.model"))!;
+        Assert.Equal([7592, 1010, 2088, 999], Assert.IsType<WordPieceTokenizer>(TokenizerFactory.Load(bertDir)).Encode("Hello, world!"));
+        var gpt2 = Assert.IsType<ByteLevelBpeTokenizer>(TokenizerFactory.Load(gpt2Dir)); // encoder.json + vocab.bpe
+        Assert.Equal([15496, 995], gpt2.Encode("Hello world"));
+        Assert.Equal(PreTokenizer.Gpt2Pattern, gpt2.Pattern);
+        var llama = Assert.IsType<ByteLevelBpeTokenizer>(TokenizerFactory.Load(llamaDir));
+        Assert.Equal([2028, 374, 264, 1296, 11914, 13], llama.Encode("This is a test sentence."));
+        Assert.Equal(128000, llama.BosId);
+    }
+
     [Fact]
     public void Empty_folder_names_the_files_it_looked_for()
     {
