@@ -130,11 +130,23 @@ public sealed class EmbeddedVectorIndexTests : VectorIndexContract, IDisposable
     }
 
     [Fact]
-    public async Task Searching_before_EnsureReady_is_a_clear_error()
+    public async Task Upserting_before_EnsureReady_is_a_clear_error()
     {
         await using var index = new EmbeddedVectorIndex(Folder);
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => index.SearchAsync([1], new SearchFilter("t"), 1));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => index.UpsertAsync([Record("a", 1, 0, 0)]));
         Assert.Contains("EnsureReadyAsync", e.Message);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Before_EnsureReady_an_empty_index_answers_empty(bool persisted)
+    {
+        await using var index = new EmbeddedVectorIndex(persisted ? Folder : null);
+        await index.DeleteDocumentAsync("t", "d");
+        Assert.Equal(0, await index.CountAsync("t"));
+        Assert.Empty(await index.SearchAsync([1, 2, 3], new SearchFilter("t"), 3));
+        Assert.False(File.Exists(LogFile)); // nothing was created
     }
 
     [Fact]

@@ -246,10 +246,23 @@ public class QdrantClientTests
     }
 
     [Fact]
-    public async Task Using_the_index_before_EnsureReady_is_a_clear_error()
+    public async Task Upserting_before_EnsureReady_is_a_clear_error()
     {
         using var index = new QdrantVectorIndex(Options(), new HttpClient(new ScriptedHandler()));
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => index.CountAsync("t"));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => index.UpsertAsync([new VectorRecord("d:0", "t", "d", [1, 2, 3], [])]));
         Assert.Contains("EnsureReadyAsync", e.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_collection_means_nothing_stored()
+    {
+        // A BM25-only service still deletes documents from the vector index: no collection is not an error.
+        const string missing = """{"status":{"error":"Not found: Collection `chunks` doesn't exist!"}}""";
+        var handler = new ScriptedHandler().Then(HttpStatusCode.NotFound, missing).Then(HttpStatusCode.NotFound, missing).Then(HttpStatusCode.NotFound, missing);
+        using var index = new QdrantVectorIndex(Options(), new HttpClient(handler));
+        await index.DeleteDocumentAsync("t", "d");
+        Assert.Equal(0, await index.CountAsync("t"));
+        Assert.Empty(await index.SearchAsync([1, 2, 3], new SearchFilter("t"), 3));
+        Assert.Equal(3, handler.Requests.Count);
     }
 }

@@ -184,6 +184,23 @@ public abstract class VectorIndexContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Deletes_counts_and_searches_work_before_EnsureReady_on_stored_data()
+    {
+        // A BM25-only service never calls EnsureReadyAsync but still deletes documents from every index.
+        var index = await OpenAsync(2);
+        await index.UpsertAsync([Record("t", "d1", 0, [1, 0]), Record("t", "d2", 0, [0, 1])]);
+        await CloseAsync(index);
+        opened.Remove(index);
+
+        var cold = await CreateIndexAsync(VectorDistance.Cosine);
+        opened.Add(cold);
+        Assert.Equal(2, await cold.CountAsync("t"));
+        await cold.DeleteDocumentAsync("t", "d1");
+        Assert.Equal(1, await cold.CountAsync("t"));
+        Assert.Equal(["d2:0"], (await cold.SearchAsync([1, 0], new SearchFilter("t"), 5)).Select(h => h.ChunkId));
+    }
+
+    [SkippableFact]
     public async Task A_vector_of_the_wrong_length_is_refused()
     {
         var index = await OpenAsync(4);

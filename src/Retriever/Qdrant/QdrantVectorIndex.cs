@@ -135,8 +135,8 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
     public async Task<IReadOnlyList<ScoredChunk>> SearchAsync(float[] query, SearchFilter filter, int k, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        RequireReady();
-        if (query.Length != dimension)
+        // Before EnsureReadyAsync the dimension is unknown here; Qdrant itself then checks the query's length.
+        if (dimension != 0 && query.Length != dimension)
             throw new ArgumentException($"The query vector has dimension {query.Length}; the collection holds dimension {dimension}.", nameof(query));
         if (k <= 0) return [];
         var body = new JsonObject
@@ -148,27 +148,29 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
             ["with_vector"] = false,
         };
         if (options.ExactSearch) body["params"] = new JsonObject { ["exact"] = true };
-        var response = await SendAsync(HttpMethod.Post, CollectionPath + "/points/search", body, ct);
-        var hits = response?["result"]?.AsArray() ?? throw new InvalidOperationException("Qdrant search returned no result array.");
+        var response = await SendAsync(HttpMethod.Post, CollectionPath + "/points/search", body, ct, allowNotFound: true);
+        if (response is null) return []; // no collection yet: nothing was ever stored
+        var hits = response["result"]?.AsArray() ?? throw new InvalidOperationException("Qdrant search returned no result array.");
         return [.. hits.Select(h => new ScoredChunk(
             h!["payload"]!["chunk_id"]!.GetValue<string>(),
             h["payload"]!["document_id"]!.GetValue<string>(),
             h["score"]!.GetValue<float>()))];
     }
 
+    /// <summary>Works before EnsureReadyAsync too; a missing collection means nothing to delete.</summary>
     public async Task DeleteDocumentAsync(string tenantId, string documentId, CancellationToken ct = default)
     {
-        RequireReady();
         await SendAsync(HttpMethod.Post, CollectionPath + "/points/delete?wait=true",
-            new JsonObject { ["filter"] = Filter(tenantId, [documentId], null) }, ct);
+            new JsonObject { ["filter"] = Filter(tenantId, [documentId], null) }, ct, allowNotFound: true);
     }
 
+    /// <summary>Exact count of the tenant's points; 0 when the collection does not exist yet.</summary>
     public async Task<long> CountAsync(string tenantId, CancellationToken ct = default)
     {
-        RequireReady();
         var response = await SendAsync(HttpMethod.Post, CollectionPath + "/points/count",
-            new JsonObject { ["filter"] = Filter(tenantId, null, null), ["exact"] = true }, ct);
-        return response?["result"]?["count"]?.GetValue<long>() ?? throw new InvalidOperationException("Qdrant count returned no count.");
+            new JsonObject { ["filter"] = Filter(tenantId, null, null), ["exact"] = true }, ct, allowNotFound: true);
+        if (response is null) return 0;
+        return response["result"]?["count"]?.GetValue<long>() ?? throw new InvalidOperationException("Qdrant count returned no count.");
     }
 
     /// <summary>Drops the whole collection (tests, and an operator resetting an index). True when it existed.</summary>

@@ -82,6 +82,14 @@ internal sealed class RecordLog : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>The header of an existing log, or null when there is none (no file, or a crash before the header was written).</summary>
+    public static async Task<byte[]?> PeekHeaderAsync(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path)) return null;
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, FileOptions.Asynchronous);
+        return await ReadHeaderAsync(stream, ct);
+    }
+
     static async Task<byte[]?> ReadHeaderAsync(FileStream stream, CancellationToken ct)
     {
         stream.Position = 0;

@@ -109,15 +109,16 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IAsyncDisposable, IDispo
 
     public async Task DeleteDocumentAsync(string tenantId, string documentId, CancellationToken ct = default)
     {
-        RequireReady();
+        if (!await OpenExistingAsync(ct)) return; // nothing was ever stored, so nothing to delete
         var payload = Binary.Write(w => { w.Write(OpDeleteDocument); w.Write(tenantId); w.Write(documentId); });
         await CommitAsync([payload], _ => ApplyDelete(tenantId, documentId), ct);
     }
 
-    public Task<IReadOnlyList<ScoredChunk>> SearchAsync(float[] query, SearchFilter filter, int k, CancellationToken ct = default)
+    public async Task<IReadOnlyList<ScoredChunk>> SearchAsync(float[] query, SearchFilter filter, int k, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
-        return Task.FromResult(Search(query, filter, k));
+        if (!await OpenExistingAsync(ct)) return [];
+        return Search(query, filter, k);
     }
 
     /// <summary>The synchronous search (no I/O): the k nearest chunks of the tenant, best first.</summary>
@@ -138,12 +139,36 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IAsyncDisposable, IDispo
         finally { rw.ExitReadLock(); }
     }
 
-    public Task<long> CountAsync(string tenantId, CancellationToken ct = default)
+    public async Task<long> CountAsync(string tenantId, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
+        if (!await OpenExistingAsync(ct)) return 0;
         rw.EnterReadLock();
-        try { return Task.FromResult(tenants.TryGetValue(tenantId, out var t) ? (long)t.Count : 0L); }
+        try { return tenants.TryGetValue(tenantId, out var t) ? t.Count : 0L; }
         finally { rw.ExitReadLock(); }
+    }
+
+    /// <summary>
+    /// Lets deletes, counts and searches run before EnsureReadyAsync (a BM25-only service still deletes
+    /// documents everywhere): opens an existing index file at its stored dimension; false when nothing is stored.
+    /// </summary>
+    async Task<bool> OpenExistingAsync(CancellationToken ct)
+    {
+        if (dimension != 0) return true;
+        if (directory is null) return false;
+        await writer.WaitAsync(ct);
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (dimension != 0) return true;
+            var header = await RecordLog.PeekHeaderAsync(Path.Combine(directory, FileName), ct);
+            if (header is null) return false;
+            using var r = Binary.Reader(header);
+            r.ReadString();
+            await OpenAsync(r.ReadInt32(), ct);
+            return true;
+        }
+        finally { writer.Release(); }
     }
 
     float[] Prepare(float[] vector)
