@@ -77,6 +77,20 @@ public sealed class TinyModelTests : IDisposable
     }
 
     [Fact]
+    public void Llama3_prompt_starts_with_one_begin_of_text_and_headers_are_single_tokens()
+    {
+        using var model = (TextGenerator)NeuralModels.LoadGenerator(Write("llama"));
+        using var client = new LocalChatClient(model);
+        var ids = model.EncodePrompt(client.Template.Render([new ChatMessage(ChatRole.User, "Q")]));
+
+        var bos = Assert.Single(model.EncodePrompt("<|begin_of_text|>"));
+        var header = Assert.Single(model.EncodePrompt("<|begin_of_text|><|start_header_id|>")[1..]);
+        Assert.Equal(bos, ids[0]);
+        Assert.Equal(1, ids.Count(id => id == bos));   // the template's own, not doubled by the model's BOS
+        Assert.Equal(2, ids.Count(id => id == header)); // user, and the open assistant turn
+    }
+
+    [Fact]
     public async Task Seeded_sampling_repeats_and_max_tokens_cuts_the_reply()
     {
         using var model = NeuralModels.LoadGenerator(Write("qwen2", seed: 3));
