@@ -38,7 +38,9 @@ static int Prepare(string dir)
     var r = new Random(13);
     var inputs = new JsonObject
     {
-        ["batch"] = B, ["seq"] = T, ["new_tokens"] = NewTokens,
+        ["batch"] = B,
+        ["seq"] = T,
+        ["new_tokens"] = NewTokens,
         ["encoder_ids"] = new JsonArray([.. Enumerable.Range(0, B * T).Select(i => (JsonNode)(i % T == 0 ? 2 : r.Next(5, 30522)))]),
         ["prompt_ids"] = new JsonArray([.. Enumerable.Range(0, Prompt).Select(_ => (JsonNode)r.Next(0, 50257))]),
     };

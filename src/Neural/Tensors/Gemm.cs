@@ -74,11 +74,12 @@ public static unsafe class Gemm
     /// <summary>Few rows: each output is a dot product (B stored N x K) or an axpy stream over B's rows (B stored K x N).</summary>
     static void SmallRows(bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, bool parallel)
     {
-        const int Chunk = 64;
-        int chunks = (n + Chunk - 1) / Chunk;
-        void Work(int chunk)
+        // About four column blocks per core: enough to balance, wide enough that each row of B is read in long runs.
+        int chunk = parallel ? Math.Max(64, (n / (4 * Environment.ProcessorCount) + 15) / 16 * 16) : n;
+        int chunks = (n + chunk - 1) / chunk;
+        void Work(int block)
         {
-            int j0 = chunk * Chunk, j1 = Math.Min(n, j0 + Chunk);
+            int j0 = block * chunk, j1 = Math.Min(n, j0 + chunk);
             for (int i = 0; i < m; i++)
             {
                 var x = new ReadOnlySpan<float>(a + (long)i * lda, k);
