@@ -4,9 +4,9 @@ using Rag.Tokenizers;
 namespace Rag.Ingest;
 
 /// <summary>
-/// Token-aware chunking with overlap. Text is cut recursively, coarse to fine: sections (a chunk
-/// never spans two headings), paragraphs, sentences, lines, words and, for a word longer than a
-/// chunk, windows of characters. The pieces are packed greedily up to MaxTokens; each chunk after
+/// Token-aware chunking with overlap. Text is cut recursively, coarse to fine: sections and pages
+/// (a chunk never spans two headings or two pages), paragraphs, sentences, lines, words and, for a
+/// word longer than a chunk, windows of characters. The pieces are packed greedily up to MaxTokens; each chunk after
 /// the first repeats the last ~OverlapTokens of its predecessor, starting at a sentence start when
 /// one is in reach, otherwise at a word start.
 /// <para>
@@ -49,38 +49,36 @@ public sealed class TextChunker
     {
         var text = source.Text;
         var ordinal = 0;
-        foreach (var (start, end, heading) in Segments(source))
+        foreach (var (start, end, heading, page) in Segments(source))
         {
             foreach (var (s, e, tokens) in ChunkSegment(text, start, end, ct))
-                yield return new TextChunk(ordinal++, text[s..e], s, e, tokens, heading, PageAt(source.Pages, s));
+                yield return new TextChunk(ordinal++, text[s..e], s, e, tokens, heading, page);
         }
     }
 
-    /// <summary>The sections in order, with the text between and around them as segments without a heading.</summary>
-    static IEnumerable<(int Start, int End, string? Heading)> Segments(ExtractedText source)
+    /// <summary>
+    /// The text cut at every section and page boundary: a chunk never spans two headings or two
+    /// pages, so its heading path and page number are exact (a citation names the right page).
+    /// </summary>
+    static IEnumerable<(int Start, int End, string? Heading, int? Page)> Segments(ExtractedText source)
     {
-        var pos = 0;
-        foreach (var section in source.Sections.OrderBy(s => s.Start))
+        var length = source.Text.Length;
+        var cuts = new SortedSet<int> { 0, length };
+        foreach (var s in source.Sections) { cuts.Add(Math.Clamp(s.Start, 0, length)); cuts.Add(Math.Clamp(s.End, 0, length)); }
+        foreach (var p in source.Pages) { cuts.Add(Math.Clamp(p.Start, 0, length)); cuts.Add(Math.Clamp(p.End, 0, length)); }
+        var sections = source.Sections.OrderBy(s => s.Start).ToArray();
+        var pages = source.Pages.OrderBy(p => p.Start).ToArray();
+        int? previous = null;
+        foreach (var cut in cuts)
         {
-            var start = Math.Max(section.Start, pos);
-            var end = Math.Min(section.End, source.Text.Length);
-            if (start > pos) yield return (pos, start, null);
-            if (end > start) yield return (start, end, section.HeadingPath.Length > 0 ? section.HeadingPath : null);
-            pos = Math.Max(pos, end);
+            if (previous is int start && cut > start)
+            {
+                var section = Array.FindLast(sections, s => s.Start <= start && start < s.End);
+                var page = Array.FindLast(pages, p => p.Start <= start && start < p.End);
+                yield return (start, cut, section is { HeadingPath.Length: > 0 } ? section.HeadingPath : null, page?.Page);
+            }
+            previous = cut;
         }
-        if (pos < source.Text.Length) yield return (pos, source.Text.Length, null);
-    }
-
-    static int? PageAt(IReadOnlyList<PageSpan> pages, int offset)
-    {
-        int lo = 0, hi = pages.Count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (pages[mid].Start <= offset) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
-        }
-        return found >= 0 ? pages[found].Page : pages.Count > 0 ? pages[0].Page : null;
     }
 
     /// <summary>Greedy packing of one segment's pieces into (start, end, tokens) chunks.</summary>
