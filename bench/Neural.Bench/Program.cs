@@ -15,6 +15,7 @@ return args switch
     ["prepare", var dir] => Prepare(dir),
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
+    ["gemm"] => GemmSpeed(),
     _ => Usage(),
 };
 
@@ -78,7 +79,7 @@ static int Run(string dir)
     {
         Gemm.Provider = provider;
         var times = new List<double>();
-        for (int run = 0; run < 6; run++) // first run warms up (JIT, page faults) and is not counted
+        for (int run = 0; run < 4; run++) // first run warms up (JIT, page faults) and is not counted
         {
             var sw = Stopwatch.StartNew();
             vectors = encoder.EncodeIds(b, t, ids, types, mask);
@@ -130,6 +131,29 @@ static List<int> Greedy(CausalLm model, DecoderState state, int[] prompt, int ne
         if (i + 1 < newTokens) model.Forward(state, next);
     }
     return output;
+}
+
+// GFLOP/s of one BERT-base feed-forward product, (1024 x 768) x (768 x 3072) with the weight stored (out, in).
+static unsafe int GemmSpeed()
+{
+    const int M = 1024, K = 768, N = 3072;
+    var a = Tensor.Zeros(M, K); var w = Tensor.Zeros(N, K); var c = Tensor.Zeros(M, N);
+    var r = new Random(1);
+    foreach (var t in new[] { a, w }) { var s = t.Span; for (int i = 0; i < s.Length; i++) s[i] = (float)r.NextDouble() - 0.5f; }
+    var providers = Gemm.OpenBlasAvailable ? new[] { GemmProvider.Managed, GemmProvider.OpenBlas } : [GemmProvider.Managed];
+    foreach (var provider in providers)
+        foreach (var parallel in new[] { false, true })
+        {
+            var times = new List<double>();
+            for (int run = 0; run < 6; run++)
+            {
+                var sw = Stopwatch.StartNew();
+                Gemm.Sgemm(false, true, M, N, K, a.Pointer, K, w.Pointer, K, c.Pointer, N, 0f, parallel, provider);
+                if (run > 0) times.Add(sw.Elapsed.TotalSeconds);
+            }
+            Console.WriteLine($"gemm {provider} parallel={parallel}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
+        }
+    return 0;
 }
 
 static int Memory(string dir)
