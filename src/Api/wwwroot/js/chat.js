@@ -59,7 +59,7 @@ async function ask(question) {
   messages.append(userMessage(question));
   const { item, answer } = assistantMessage();
   messages.append(item);
-  item.scrollIntoView({ block: "nearest" });
+  scrollToEnd();
 
   const streamed = document.createTextNode("");
   answer.append(streamed);
@@ -72,7 +72,7 @@ async function ask(question) {
       signal: controller.signal,
       onToken: (text) => {
         streamed.appendData(text);
-        item.scrollIntoView({ block: "nearest" });
+        scrollToEnd();
       },
     });
     answer.setAttribute("aria-busy", "false");
@@ -88,8 +88,14 @@ async function ask(question) {
   } finally {
     controller = null;
     setStreaming(false);
-    item.scrollIntoView({ block: "nearest" });
+    scrollToEnd();
   }
+}
+
+/** Keeps the newest message in view by scrolling the conversation, not the page. */
+function scrollToEnd() {
+  const messages = $("#messages");
+  messages.scrollTop = messages.scrollHeight;
 }
 
 const CITE = /\[(\d+(?:\s*,\s*\d+)*)\]/g;

@@ -65,15 +65,15 @@ async function uploadOne(file) {
   activeUploads++;
   try {
     const result = await uploadFile(file, {
+      tags: $("#upload-tags").value.trim(),
       onProgress: (fraction) => {
         progress.value = Math.round(fraction * 100);
         state.textContent = `${Math.round(fraction * 100)}%`;
       },
     });
     item.classList.add("done");
-    state.textContent = result.duplicate
-      ? `Already uploaded as “${result.document.title}”`
-      : `Uploaded, ${result.document.status}`;
+    // The document's own status (queued, indexed, failed) is live in the list below.
+    state.textContent = result.duplicate ? `Already uploaded as “${result.document.title}”` : "Uploaded";
     announce(result.duplicate ? `${file.name} was already uploaded.` : `${file.name} uploaded.`);
   } catch (error) {
     item.classList.add("failed");
