@@ -149,12 +149,16 @@ public class Bm25IndexTests
     }
 
     [Fact]
-    public async Task Opening_with_another_analyser_is_a_clear_error()
+    public async Task Reopening_with_another_analyser_reanalyses_the_stored_text()
     {
         using var dir = new TempDir();
-        await using (var index = await Bm25Index.OpenAsync(dir.Path, Plain)) await AddThreeDocuments(index);
-        var e = await Assert.ThrowsAsync<InvalidDataException>(() => Bm25Index.OpenAsync(dir.Path, new Bm25Options()));
-        Assert.Contains("analyser", e.Message);
+        await using (var index = await Bm25Index.OpenAsync(dir.Path, Plain))
+        {
+            await index.IndexDocumentAsync("t", "d", [], [new LexicalRecord("d:0", "running")]);
+            Assert.Empty(await index.SearchAsync("runs", new SearchFilter("t"), 10));
+        }
+        await using var porter = await Bm25Index.OpenAsync(dir.Path, new Bm25Options { Analyzer = new TextAnalyzer(EnglishStemmer.Porter) });
+        Assert.Equal(["d:0"], (await porter.SearchAsync("runs", new SearchFilter("t"), 10)).Select(c => c.ChunkId));
     }
 
     [Fact]

@@ -44,14 +44,12 @@ public sealed class Bm25Index : ILexicalIndex, IAsyncDisposable, IDisposable
         var index = new Bm25Index(options ?? new Bm25Options());
         var header = Binary.Write(w => { w.Write("bm25"); w.Write(index.options.Analyzer.Name); });
         index.log = await RecordLog.OpenAsync(Path.Combine(directory, FileName), header, index.Replay, ct);
+        // The log keeps the raw text and replay re-analyses it, so a changed analyser needs no migration.
         using var r = Binary.Reader(index.log.Header);
-        var kind = r.ReadString();
-        var analyzer = r.ReadString();
-        if (kind != "bm25" || analyzer != index.options.Analyzer.Name)
+        if (r.ReadString() != "bm25")
         {
             await index.DisposeAsync();
-            throw new InvalidDataException(
-                $"The BM25 index in '{directory}' was built with analyser '{analyzer}', not '{index.options.Analyzer.Name}'. Delete {FileName} there and re-index.");
+            throw new InvalidDataException($"'{Path.Combine(directory, FileName)}' is not a BM25 index log.");
         }
         return index;
     }
