@@ -147,6 +147,12 @@ public class BadInputTests
         Assert.Contains("unknown encoder architecture", e.Message);
 
         config = JsonNode.Parse(original)!;
+        config["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 };
+        File.WriteAllText(configPath, config.ToJsonString());
+        e = Assert.Throws<ModelLoadException>(() => NeuralModels.LoadGenerator(dir.Path));
+        Assert.Contains("yarn", e.Message);
+
+        config = JsonNode.Parse(original)!;
         config["num_key_value_heads"] = 3; // 4 heads are not a multiple of 3
         File.WriteAllText(configPath, config.ToJsonString());
         e = Assert.Throws<ModelLoadException>(() => NeuralModels.LoadGenerator(dir.Path));

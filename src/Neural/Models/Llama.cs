@@ -34,6 +34,8 @@ public sealed record LlamaConfig
         HeadDim = headDim ?? hidden / heads; Intermediate = intermediate; MaxPositions = maxPositions; RmsNormEps = rmsNormEps;
         RopeTheta = ropeTheta; RopeScaling = ropeScaling; TieWordEmbeddings = tieWordEmbeddings; QkvBias = qkvBias; OutputBias = outputBias;
         if (HeadDim % 2 != 0) throw new ArgumentException($"head dimension {HeadDim} must be even for RoPE");
+        if (ropeScaling is not null && ropeScaling.Type is not ("linear" or "llama3" or "default"))
+            throw new NotSupportedException($"rope_scaling type \"{ropeScaling.Type}\" is not supported (supported: linear, llama3)");
     }
 
     public static LlamaConfig FromHf(HfConfig c)
