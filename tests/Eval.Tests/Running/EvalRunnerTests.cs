@@ -138,6 +138,25 @@ public class EvalRunnerTests
         Assert.All(result.Questions, q => Assert.Equal(4, q.GeneratedTokens));
     }
 
+    [Fact]
+    public async Task Generate_through_the_chats_answerer_extractive_without_a_model()
+    {
+        using var dir = new TempDir();
+        var questions = await TinyDataset.WriteAsync(dir.Path);
+        await using var store = await SqliteRagStore.OpenAsync(Path.Combine(dir.Path, "data"));
+        var answerer = new GroundedEvalAnswerer(new Rag.Generator.GroundedAnswerer(null, Rag.Generator.AnswerMode.Extractive, new Rag.Generator.GeneratorOptions(), null));
+        var runner = new EvalRunner(store, new FakeRetriever(), new FakeIndexer(), answerer);
+
+        var result = await runner.RunAsync(Options(dir.Path, questions) with { Generate = true, GenerateTopK = 2, Limit = 4 });
+
+        Assert.Equal(0, result.Metric("Errors")!.Value);
+        Assert.All(result.Questions, q => Assert.False(string.IsNullOrWhiteSpace(q.GeneratedAnswer)));
+        // The quoted sentence holds the city among other words: not an exact match, but token overlap.
+        Assert.InRange(result.Metric("F1")!.Value, 0.1, 1);
+        Assert.InRange(result.Metric("CitationPrecision")!.Value, 0, 1);
+        Assert.Equal(0, result.Questions.Sum(q => q.GeneratedTokens)); // extractive answers generate no tokens
+    }
+
     static EvalRunOptions Options(string dir, string questions) => new()
     {
         DatasetSpec = "jsonl:" + questions,
