@@ -1,6 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
-app.Run();
+using Rag.Api.Cli;
+
+// `rag` with no command (or `rag serve`) runs the HTTP service; any other command is the CLI.
+return await RagCli.RunAsync(args);
 
 public partial class Program;

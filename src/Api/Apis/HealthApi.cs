@@ -1,0 +1,34 @@
+using Rag.Api.Hosting;
+
+namespace Rag.Api.Apis;
+
+public static class HealthApi
+{
+    public static void MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        // Liveness: the process answers.
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health").AllowAnonymous();
+
+        // Readiness: the store answers (a down database gives 503 with the reason, never a hang).
+        app.MapGet("/readyz", async (RagRuntime runtime, CancellationToken ct) =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                await runtime.Store.CheckHealthAsync(timeout.Token);
+                return Results.Ok(new
+                {
+                    status = "ready",
+                    retrieval = runtime.QuestionEncoder is null ? "bm25" : "hybrid",
+                    generator = runtime.Generator?.Architecture
+                        ?? (runtime.Options.RemoteGenerator.BaseUrl is null ? "extractive" : "remote"),
+                });
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                return Results.Problem(statusCode: 503, title: "Not ready", detail: e.Message);
+            }
+        }).WithTags("Health").AllowAnonymous();
+    }
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Rag.Api.Hosting;
+using Rag.Storage;
+
+namespace Rag.Api.Cli;
+
+/// <summary>The same services the HTTP host uses, built for one CLI command (no web server, no background worker).</summary>
+static class CliHost
+{
+    public static readonly Option<string?> Data = new("--data")
+    {
+        Description = "Data folder (default ./data, or the RAG_DATA environment variable).",
+        Recursive = true,
+    };
+
+    public static readonly Option<string> Tenant = new("--tenant")
+    {
+        Description = "Tenant name.",
+        DefaultValueFactory = _ => Bootstrap.DefaultTenant,
+    };
+
+    /// <summary>`--data DIR` becomes the configuration key Rag:DataDirectory for ASP.NET's host.</summary>
+    public static string[] TranslateDataOption(string[] args)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--data" && i + 1 < args.Length) result.Add($"--{RagOptions.Section}:DataDirectory={args[++i]}");
+            else if (args[i].StartsWith("--data=", StringComparison.Ordinal)) result.Add($"--{RagOptions.Section}:DataDirectory={args[i]["--data=".Length..]}");
+            else result.Add(args[i]);
+        }
+        return [.. result];
+    }
+
+    /// <summary>Runs body with opened services; configuration errors become one readable line and exit code 1.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<IServiceProvider, CancellationToken, Task<int>> body, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder(parse.GetValue(Data) is { } data ? [$"--{RagOptions.Section}:DataDirectory={data}"] : []);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddRagCore(builder.Configuration, runWorker: false);
+        using var host = builder.Build();
+        try
+        {
+            await host.Services.GetRequiredService<RagRuntime>().InitializeAsync(ct);
+            return await body(host.Services, ct);
+        }
+        catch (Exception e) when (e is InvalidOperationException or CliException or IOException)
+        {
+            Console.Error.WriteLine($"rag: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            await host.Services.GetRequiredService<RagRuntime>().DisposeAsync();
+        }
+    }
+
+    public static async Task<Tenant> TenantAsync(IServiceProvider services, string name, bool create, CancellationToken ct) =>
+        await Bootstrap.TenantByNameAsync(services.GetRequiredService<IRagStore>(), name, create, ct)
+        ?? throw new CliException($"No tenant named '{name}'. Create one with: rag keys create --tenant {name}");
+}
+
+/// <summary>A user mistake on the command line: printed as one line, exit code 1.</summary>
+sealed class CliException(string message) : Exception(message);

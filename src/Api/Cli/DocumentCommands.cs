@@ -1,0 +1,133 @@
+using System.CommandLine;
+using Microsoft.Extensions.FileSystemGlobbing;
+using Rag.Ingest;
+using Rag.Storage;
+using Spectre.Console;
+
+namespace Rag.Api.Cli;
+
+static class DocumentCommands
+{
+    public static Command Ingest()
+    {
+        var ingest = new Command("ingest", "Ingest files: a file, a folder (recursively) or a glob such as 'docs/**/*.md'.");
+        var path = new Argument<string>("path") { Description = "File, folder or glob." };
+        ingest.Arguments.Add(path);
+        ingest.Options.Add(CliHost.Tenant);
+        ingest.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
+        {
+            var files = ExpandPath(parse.GetValue(path)!, services.GetRequiredService<ExtractorRegistry>());
+            if (files.Count == 0) throw new CliException($"No supported files match '{parse.GetValue(path)}'.");
+            var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: true, token);
+            var ingestion = services.GetRequiredService<DocumentIngestion>();
+            var worker = services.GetRequiredService<IngestWorker>();
+            var store = services.GetRequiredService<IRagStore>();
+            var submitted = new List<(string File, string? Id, string? Error)>();
+
+            await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var upload = progress.AddTask("upload", maxValue: files.Count);
+                    foreach (var file in files)
+                    {
+                        try
+                        {
+                            await using var stream = File.OpenRead(file);
+                            var result = await ingestion.SubmitAsync(tenant.Id, new DocumentUpload(Path.GetFileName(file), null, stream), token);
+                            submitted.Add((file, result.Document.Id, null));
+                        }
+                        catch (IngestRejectedException e)
+                        {
+                            submitted.Add((file, null, e.Message));
+                        }
+                        upload.Increment(1);
+                    }
+                    // The same worker the service runs, in this process, until the queue is empty.
+                    var index = progress.AddTask("index", maxValue: Math.Max(1, submitted.Count(s => s.Id is not null)));
+                    while (await worker.RunOnceAsync(token))
+                        index.Value = await CountFinishedAsync(store, tenant.Id, submitted, token);
+                    index.Value = index.MaxValue;
+                });
+
+            var table = new Table().AddColumns("file", "status", "chunks", "error");
+            var failures = 0;
+            foreach (var (file, id, error) in submitted)
+            {
+                var doc = id is null ? null : await store.Documents.GetAsync(tenant.Id, id, token);
+                var status = doc?.Status.ToString().ToLowerInvariant() ?? "refused";
+                if (doc?.Status is not DocumentStatus.Indexed) failures++;
+                table.AddRow(Markup.Escape(file), status, doc?.ChunkCount.ToString() ?? "", Markup.Escape(error ?? doc?.Error ?? ""));
+            }
+            AnsiConsole.Write(table);
+            return failures == 0 ? 0 : 2;
+        }, ct));
+        return ingest;
+    }
+
+    static async Task<int> CountFinishedAsync(IRagStore store, string tenantId, List<(string File, string? Id, string? Error)> submitted, CancellationToken ct)
+    {
+        var finished = 0;
+        foreach (var (_, id, _) in submitted)
+            if (id is not null && await store.Documents.GetAsync(tenantId, id, ct) is { Status: DocumentStatus.Indexed or DocumentStatus.Failed })
+                finished++;
+        return finished;
+    }
+
+    /// <summary>A file as given; a folder's supported files, recursively; or the matches of a glob.</summary>
+    internal static IReadOnlyList<string> ExpandPath(string path, ExtractorRegistry extractors)
+    {
+        if (File.Exists(path)) return [Path.GetFullPath(path)];
+        bool Supported(string f) => extractors.Resolve(f, null, []) is not null;
+        if (Directory.Exists(path))
+            return Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(Supported).Order().ToList();
+        if (path.IndexOfAny(['*', '?']) < 0) throw new CliException($"'{path}' is neither a file, a folder nor a glob.");
+
+        // Split the glob at its first wildcard segment: the part before is the folder to search.
+        var parts = path.Replace('\\', '/').Split('/');
+        var firstWild = Array.FindIndex(parts, p => p.IndexOfAny(['*', '?']) >= 0);
+        var root = firstWild == 0 ? "." : string.Join('/', parts[..firstWild]);
+        if (root.Length == 0) root = "/";
+        var matcher = new Matcher().AddInclude(string.Join('/', parts[firstWild..]));
+        return matcher.GetResultsInFullPath(root).Where(Supported).Order().ToList();
+    }
+
+    public static Command Docs()
+    {
+        var docs = new Command("docs", "List or delete documents.");
+        var list = new Command("list", "List the tenant's documents.");
+        list.Options.Add(CliHost.Tenant);
+        list.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
+        {
+            var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
+            var store = services.GetRequiredService<IRagStore>();
+            var table = new Table().AddColumns("id", "title", "status", "chunks", "size", "updated");
+            for (var offset = 0; ; offset += 200)
+            {
+                var page = await store.Documents.ListAsync(tenant.Id, offset, 200, null, token);
+                foreach (var d in page.Items)
+                    table.AddRow(d.Id, Markup.Escape(d.Title), d.Status.ToString().ToLowerInvariant() + (d.Error is null ? "" : ": " + Markup.Escape(d.Error)),
+                        d.ChunkCount.ToString(), $"{d.SizeBytes:N0}", d.UpdatedAt.ToString("u"));
+                if (offset + page.Items.Count >= page.Total || page.Items.Count == 0) break;
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }, ct));
+
+        var delete = new Command("delete", "Delete a document from every index.");
+        var id = new Argument<string>("id") { Description = "The document id." };
+        delete.Arguments.Add(id);
+        delete.Options.Add(CliHost.Tenant);
+        delete.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
+        {
+            var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
+            if (!await services.GetRequiredService<DocumentIngestion>().DeleteAsync(tenant.Id, parse.GetValue(id)!, token))
+                throw new CliException($"No document '{parse.GetValue(id)}' in tenant '{tenant.Name}'.");
+            Console.WriteLine($"Deleted {parse.GetValue(id)}.");
+            return 0;
+        }, ct));
+
+        docs.Subcommands.Add(list);
+        docs.Subcommands.Add(delete);
+        return docs;
+    }
+}

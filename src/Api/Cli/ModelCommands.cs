@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+using Rag.Api.Hosting;
+using Spectre.Console;
+
+namespace Rag.Api.Cli;
+
+static class ModelCommands
+{
+    public static Command Models()
+    {
+        var models = new Command("models", "Show or check the configured models.");
+
+        var show = new Command("show", "Show which models are configured (without loading them).");
+        show.SetAction(parse =>
+        {
+            var options = Configured(parse);
+            var table = new Table().AddColumns("role", "setting", "value");
+            table.AddRow("question encoder", "Rag:Models:QuestionEncoder", Markup.Escape(options.Models.QuestionEncoder ?? "(none: BM25-only retrieval)"));
+            table.AddRow("context encoder", "Rag:Models:ContextEncoder", Markup.Escape(options.Models.ContextEncoder ?? options.Models.QuestionEncoder ?? "(none)"));
+            table.AddRow("generator", "Rag:Models:Generator", Markup.Escape(options.Models.Generator
+                ?? (options.RemoteGenerator.BaseUrl is { } url ? $"remote {url} ({options.RemoteGenerator.Model})" : "(none: extractive answers)")));
+            table.AddRow("device", "Rag:Models:Device", options.Models.Device);
+            table.AddRow("data", "Rag:DataDirectory / RAG_DATA / --data", Markup.Escape(options.DataPath));
+            AnsiConsole.Write(table);
+            return 0;
+        });
+
+        var check = new Command("check", "Load every configured model and report its shape, or the first error.");
+        check.SetAction((parse, ct) => CliHost.RunAsync(parse, (services, _) =>
+        {
+            var runtime = services.GetRequiredService<RagRuntime>();
+            if (runtime.QuestionEncoder is { } q) Console.WriteLine($"question encoder: ok, {q.Dimension} dimensions, up to {q.MaxTokens} tokens");
+            else Console.WriteLine("question encoder: none configured (BM25-only retrieval)");
+            if (runtime.ContextEncoder is { } c && !ReferenceEquals(c, runtime.QuestionEncoder)) Console.WriteLine($"context encoder: ok, {c.Dimension} dimensions");
+            if (runtime.Generator is { } g) Console.WriteLine($"generator: ok, {g.Architecture}, context {g.ContextLength} tokens");
+            else Console.WriteLine("generator: no local model configured");
+            return Task.FromResult(0);
+        }, ct));
+
+        models.Subcommands.Add(show);
+        models.Subcommands.Add(check);
+        return models;
+    }
+
+    static RagOptions Configured(ParseResult parse)
+    {
+        var builder = Host.CreateApplicationBuilder(parse.GetValue(CliHost.Data) is { } data ? [$"--{RagOptions.Section}:DataDirectory={data}"] : []);
+        builder.Services.Configure<RagOptions>(builder.Configuration.GetSection(RagOptions.Section));
+        using var host = builder.Build();
+        return host.Services.GetRequiredService<IOptions<RagOptions>>().Value;
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Rag.Api.Hosting;
+
+namespace Rag.Api.Cli;
+
+/// <summary>
+/// The `rag` command line. With no command, or `serve`, it runs the HTTP service and hands every
+/// other argument (--urls, --Rag:Models:Generator=..., ...) to ASP.NET's configuration.
+/// </summary>
+public static class RagCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] == "serve" || IsHostArgument(args[0]))
+            return await ServeAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
+
+        var root = new RootCommand("rag: open-book question answering over your documents. With no command, serves the HTTP API.");
+        root.Subcommands.Add(new Command("serve", "Run the HTTP service (the default). Takes --urls and --data."));
+        root.Subcommands.Add(DocumentCommands.Ingest());
+        root.Subcommands.Add(AskCommands.Ask());
+        root.Subcommands.Add(AskCommands.Search());
+        root.Subcommands.Add(DocumentCommands.Docs());
+        root.Subcommands.Add(KeyCommands.Keys());
+        root.Subcommands.Add(ModelCommands.Models());
+        root.Subcommands.Add(WorkerCommand.Worker());
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    static bool IsHostArgument(string arg) =>
+        arg.StartsWith("--", StringComparison.Ordinal) && arg is not ("--help" or "--version");
+
+    static async Task<int> ServeAsync(string[] args)
+    {
+        var app = RagServiceExtensions.BuildRagServer(CliHost.TranslateDataOption(args));
+        try
+        {
+            await app.RunAsync();
+            return 0;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Start-up configuration errors (a missing model folder, an unreachable database): one clear line.
+            Console.Error.WriteLine($"rag: {e.Message}");
+            return 1;
+        }
+    }
+}

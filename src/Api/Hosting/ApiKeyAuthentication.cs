@@ -1,0 +1,67 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Rag.Storage;
+
+namespace Rag.Api.Hosting;
+
+/// <summary>Bearer API keys: each key belongs to one tenant; the store keeps only their hashes.</summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IRagStore store) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'.");
+
+        var key = header["Bearer ".Length..].Trim();
+        var info = await store.Tenants.AuthenticateAsync(key, Context.RequestAborted);
+        if (info is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
+
+        Claim[] claims =
+        [
+            new(RagClaims.TenantId, info.TenantId),
+            new(RagClaims.KeyId, info.Id),
+            new(ClaimTypes.Name, info.Name),
+            .. info.IsAdmin ? [new Claim(ClaimTypes.Role, "admin")] : Array.Empty<Claim>(),
+        ];
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
+            "Send an API key as 'Authorization: Bearer <key>'. Create one with: rag keys create --tenant NAME");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This API key may not do that.");
+
+    async Task WriteProblemAsync(int status, string title, string detail)
+    {
+        var failure = (await Context.AuthenticateAsync(SchemeName)).Failure?.Message;
+        Response.StatusCode = status;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(detail: failure ?? detail, statusCode: status, title: title).ExecuteAsync(Context);
+    }
+}
+
+public static class RagClaims
+{
+    public const string TenantId = "rag:tenant";
+    public const string KeyId = "rag:key";
+
+    /// <summary>The caller's tenant; every endpoint scopes its work to it.</summary>
+    public static string Tenant(this ClaimsPrincipal user) =>
+        user.FindFirstValue(TenantId) ?? throw new InvalidOperationException("The request is not authenticated.");
+
+    public static string KeyIdOf(this ClaimsPrincipal user) =>
+        user.FindFirstValue(KeyId) ?? throw new InvalidOperationException("The request is not authenticated.");
+}

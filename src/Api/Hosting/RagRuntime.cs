@@ -1,0 +1,166 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using Rag.Neural;
+using Rag.Retriever;
+using Rag.Retriever.Lexical;
+using Rag.Retriever.Qdrant;
+using Rag.Retriever.Vectors;
+using Rag.Storage;
+
+namespace Rag.Api.Hosting;
+
+/// <summary>
+/// The service's long-lived parts (store, indexes, models), opened once at start so that a bad
+/// configuration fails fast with one clear message instead of on the first request.
+/// </summary>
+public sealed class RagRuntime(IOptions<RagOptions> options, ILogger<RagRuntime> logger) : IAsyncDisposable
+{
+    readonly RagOptions options = options.Value;
+    Parts? parts;
+
+    sealed record Parts(
+        IRagStore Store,
+        IVectorIndex Vectors,
+        ILexicalIndex Lexical,
+        ITextEncoderModel? QuestionEncoder,
+        ITextEncoderModel? ContextEncoder,
+        ITextGeneratorModel? Generator);
+
+    readonly SemaphoreSlim opening = new(1, 1);
+
+    // The host resolves every hosted service (the ingest worker among them) before starting any, so
+    // the first resolution may come before RuntimeStarter runs: open then, once, at start-up (never
+    // on a request path, and ASP.NET Core has no synchronisation context to deadlock on).
+    Parts Opened => parts ?? OpenAtStartup();
+
+    Parts OpenAtStartup()
+    {
+        InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return parts!;
+    }
+
+    public RagOptions Options => options;
+    public IRagStore Store => Opened.Store;
+    public IVectorIndex Vectors => Opened.Vectors;
+    public ILexicalIndex Lexical => Opened.Lexical;
+    public ITextEncoderModel? QuestionEncoder => Opened.QuestionEncoder;
+    public ITextEncoderModel? ContextEncoder => Opened.ContextEncoder;
+    public ITextGeneratorModel? Generator => Opened.Generator;
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await opening.WaitAsync(ct);
+        try
+        {
+            if (parts is null) await OpenAsync(ct);
+        }
+        finally
+        {
+            opening.Release();
+        }
+    }
+
+    async Task OpenAsync(CancellationToken ct)
+    {
+        var data = options.DataPath;
+        Directory.CreateDirectory(data);
+        CheckDevice(options.Models.Device);
+
+        var (questionEncoder, contextEncoder) = LoadEncoders(options.Models);
+        var generator = options.Models.Generator is { Length: > 0 } dir ? Load(dir, "generator", NeuralModels.LoadGenerator) : null;
+
+        var store = await OpenStoreAsync(data, ct);
+        var vectors = OpenVectorIndex(data);
+        if (contextEncoder is not null) await vectors.EnsureReadyAsync(contextEncoder.Dimension, ct);
+        var lexical = await Bm25Index.OpenAsync(Path.Combine(data, "bm25"), null, ct);
+        parts = new Parts(store, vectors, lexical, questionEncoder, contextEncoder, generator);
+        logger.LogInformation("Data folder {Data}; store {Store}; vectors {Vectors}; encoder {Encoder}; generator {Generator}",
+            data, options.Storage.Provider, options.Vectors.Provider,
+            questionEncoder is null ? "none (BM25 only)" : options.Models.QuestionEncoder,
+            generator?.Architecture ?? (options.RemoteGenerator.BaseUrl is null ? "none (extractive answers)" : "remote " + options.RemoteGenerator.BaseUrl));
+    }
+
+    static void CheckDevice(string device)
+    {
+        switch (device.ToLowerInvariant())
+        {
+            case "cpu" or "auto": return;
+            case "cuda": throw new InvalidOperationException("Rag:Models:Device is 'cuda' but this build has no CUDA backend yet; use 'cpu' or 'auto'.");
+            default: throw new InvalidOperationException($"Rag:Models:Device must be cpu, cuda or auto, not '{device}'.");
+        }
+    }
+
+    static (ITextEncoderModel?, ITextEncoderModel?) LoadEncoders(ModelSettings models)
+    {
+        if (string.IsNullOrEmpty(models.QuestionEncoder))
+        {
+            if (!string.IsNullOrEmpty(models.ContextEncoder))
+                throw new InvalidOperationException("Rag:Models:ContextEncoder is set but Rag:Models:QuestionEncoder is not: set both (or only QuestionEncoder for a shared bi-encoder).");
+            return (null, null);
+        }
+        var question = Load(models.QuestionEncoder, "question encoder", NeuralModels.LoadEncoder);
+        var context = string.IsNullOrEmpty(models.ContextEncoder) || SamePath(models.ContextEncoder, models.QuestionEncoder)
+            ? question
+            : Load(models.ContextEncoder, "context encoder", NeuralModels.LoadEncoder);
+        if (context.Dimension != question.Dimension)
+            throw new InvalidOperationException($"The question encoder ({question.Dimension}) and context encoder ({context.Dimension}) must embed to the same dimension.");
+        return (question, context);
+    }
+
+    static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b);
+
+    static T Load<T>(string directory, string role, Func<string, T> load)
+    {
+        if (!Directory.Exists(directory))
+            throw new InvalidOperationException($"The {role} folder '{Path.GetFullPath(directory)}' does not exist.");
+        try { return load(directory); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"Could not load the {role} from '{Path.GetFullPath(directory)}': {e.Message}", e);
+        }
+    }
+
+    async Task<IRagStore> OpenStoreAsync(string data, CancellationToken ct)
+    {
+        var storage = options.Storage;
+        try
+        {
+            return await RagStores.OpenAsync(new StorageOptions
+            {
+                Provider = storage.Provider,
+                DataDirectory = data,
+                ConnectionString = storage.ConnectionString,
+            }, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not InvalidOperationException)
+        {
+            throw new InvalidOperationException($"Could not open the {storage.Provider} store: {e.Message}", e);
+        }
+    }
+
+    IVectorIndex OpenVectorIndex(string data) => options.Vectors.Provider.ToLowerInvariant() switch
+    {
+        "embedded" => new EmbeddedVectorIndex(Path.Combine(data, "vectors")),
+        "qdrant" => new QdrantVectorIndex(new QdrantOptions
+        {
+            Url = options.Vectors.QdrantUrl ?? throw new InvalidOperationException("Rag:Vectors:Provider is 'qdrant' but Rag:Vectors:QdrantUrl is not set."),
+            ApiKey = options.Vectors.QdrantApiKey,
+            Collection = options.Vectors.QdrantCollection,
+            OnDiskVectors = options.Vectors.QdrantOnDiskVectors,
+            ShardNumber = options.Vectors.QdrantShardNumber,
+            ReplicationFactor = options.Vectors.QdrantReplicationFactor,
+        }),
+        var other => throw new InvalidOperationException($"Rag:Vectors:Provider must be 'embedded' or 'qdrant', not '{other}'."),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (parts is null) return;
+        await parts.Store.DisposeAsync();
+        foreach (var part in new object?[] { parts.Vectors, parts.Lexical })
+            if (part is IAsyncDisposable d) await d.DisposeAsync(); else if (part is IDisposable s) s.Dispose();
+        parts.QuestionEncoder?.Dispose();
+        if (!ReferenceEquals(parts.ContextEncoder, parts.QuestionEncoder)) parts.ContextEncoder?.Dispose();
+        parts.Generator?.Dispose();
+    }
+}

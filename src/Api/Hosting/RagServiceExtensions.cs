@@ -1,0 +1,189 @@
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using Rag.Api.Apis;
+using Rag.Chat;
+using Rag.Generator;
+using Rag.Ingest;
+using Rag.Neural;
+using Rag.Retriever;
+using Rag.Retriever.Encoders;
+using Rag.Retriever.Hybrid;
+using Rag.Storage;
+using Rag.Tokenizers;
+
+namespace Rag.Api.Hosting;
+
+/// <summary>All wiring lives here: Program.cs and the CLI call these and nothing else.</summary>
+public static class RagServiceExtensions
+{
+    public const string QuestionEncoderKey = "question";
+
+    /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP.</summary>
+    public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker)
+    {
+        services.Configure<RagOptions>(configuration.GetSection(RagOptions.Section));
+        services.PostConfigure<RagOptions>(o =>
+        {
+            // RAG_DATA is the documented shortcut for Rag__DataDirectory.
+            if (Environment.GetEnvironmentVariable("RAG_DATA") is { Length: > 0 } data && configuration[$"{RagOptions.Section}:DataDirectory"] is null)
+                o.DataDirectory = data;
+        });
+        var options = new RagOptions();
+        configuration.GetSection(RagOptions.Section).Bind(options);
+
+        services.AddSingleton<RagRuntime>();
+        services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Store);
+        services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Vectors);
+        services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Lexical);
+
+        if (!string.IsNullOrEmpty(options.Models.QuestionEncoder))
+        {
+            services.AddKeyedSingleton<IEmbeddingGenerator<string, Embedding<float>>>(QuestionEncoderKey,
+                (sp, _) => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().QuestionEncoder!, options.Models.QuestionEncoder, ownsModel: false));
+            // Unkeyed: the context encoder, which ingestion resolves.
+            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(
+                sp => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().ContextEncoder!, options.Models.ContextEncoder ?? options.Models.QuestionEncoder, ownsModel: false));
+            services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().ContextEncoder!.Tokenizer);
+        }
+
+        services.AddSingleton<IRetriever>(sp => new HybridRetriever(
+            sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(QuestionEncoderKey),
+            sp.GetRequiredService<IVectorIndex>(),
+            sp.GetRequiredService<ILexicalIndex>(),
+            sp.GetRequiredService<IRagStore>().Chunks,
+            sp.GetRequiredService<IRagStore>().Documents));
+
+        services.AddRagIngest(o =>
+        {
+            o.MaxUploadBytes = options.Limits.MaxUploadBytes;
+            o.RunWorker = runWorker && options.Worker.Enabled;
+            o.WorkerConcurrency = options.Worker.Concurrency;
+            o.LeaseDuration = TimeSpan.FromSeconds(options.Worker.LeaseSeconds);
+            o.IdleWait = TimeSpan.FromSeconds(options.Worker.PollSeconds);
+        });
+        if (!string.IsNullOrEmpty(options.Models.Generator))
+            services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Generator!); // loaded once, at start
+        services.AddRagGenerator(new GeneratorOptions
+        {
+            LocalModelDirectory = options.Models.Generator,
+            RemoteBaseUrl = options.RemoteGenerator.BaseUrl,
+            RemoteApiKey = options.RemoteGenerator.ApiKey,
+            RemoteModel = options.RemoteGenerator.Model,
+            MaxNewTokens = options.Models.MaxNewTokens,
+            Temperature = options.Models.Temperature,
+        });
+        services.AddRagChat();
+        return services;
+    }
+
+    /// <summary>The HTTP host: auth, limits, problem details, OpenAPI, the endpoints and the web page.</summary>
+    public static WebApplication BuildRagServer(string[] args)
+    {
+        // The page ships beside the binary, so it is served whatever the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+        var services = builder.Services;
+        services.AddHostedService<RuntimeStarter>(); // first, so stores are open before the worker starts
+        services.AddRagCore(builder.Configuration, runWorker: true);
+
+        var limits = builder.Configuration.GetSection($"{RagOptions.Section}:Limits").Get<LimitSettings>() ?? new LimitSettings();
+        // Room for multipart framing around a file of the maximum size; the exact limit is enforced on the file itself.
+        var bodyLimit = limits.MaxUploadBytes + 64 * 1024;
+        services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = bodyLimit);
+        services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = bodyLimit);
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (context, ct) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)retry.TotalSeconds).ToString();
+                await Results.Problem(statusCode: 429, title: "Too many requests",
+                    detail: $"This API key is limited to {limits.RequestsPerMinute} requests a minute.").ExecuteAsync(context.HttpContext);
+            };
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                limits.RequestsPerMinute <= 0 || http.User.FindFirst(RagClaims.KeyId)?.Value is not { } key
+                    ? RateLimitPartition.GetNoLimiter("anonymous")
+                    : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = limits.RequestsPerMinute,
+                        Window = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    }));
+        });
+        services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Rag API v1"));
+
+        app.MapHealthApi();
+        app.MapDocumentsApi();
+        app.MapSearchApi();
+        app.MapChatApi();
+        app.MapOpenAiCompatibleApi();
+        return app;
+    }
+}
+
+/// <summary>Opens the runtime before anything serves, and in embedded mode creates the first admin key once.</summary>
+sealed class RuntimeStarter(RagRuntime runtime, ILogger<RuntimeStarter> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await runtime.InitializeAsync(ct);
+        if (await Bootstrap.EnsureAdminKeyAsync(runtime.Store, ct) is { } key)
+        {
+            // Printed once: only the hash is stored, so it cannot be shown again.
+            Console.WriteLine();
+            Console.WriteLine($"Admin API key for tenant '{Bootstrap.DefaultTenant}' (shown once, keep it): {key.Plaintext}");
+            Console.WriteLine();
+            logger.LogInformation("Created the first admin key {Prefix}", key.Info.Prefix);
+        }
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+public static class Bootstrap
+{
+    public const string DefaultTenant = "default";
+
+    /// <summary>On a store with no keys at all, creates the default tenant and an admin key; otherwise null.</summary>
+    public static async Task<NewApiKey?> EnsureAdminKeyAsync(IRagStore store, CancellationToken ct)
+    {
+        if ((await store.Tenants.ListApiKeysAsync(null, ct)).Count > 0) return null;
+        var tenant = await TenantByNameAsync(store, DefaultTenant, create: true, ct);
+        return await store.Tenants.CreateApiKeyAsync(tenant!.Id, "admin", isAdmin: true, ct);
+    }
+
+    public static async Task<Tenant?> TenantByNameAsync(IRagStore store, string name, bool create, CancellationToken ct) =>
+        await store.Tenants.FindTenantByNameAsync(name, ct)
+        ?? (create ? await store.Tenants.CreateTenantAsync(name, ct) : null);
+}
