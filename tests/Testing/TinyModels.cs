@@ -36,9 +36,16 @@ public static class TinyModels
         {
             ["model_type"] = modelType,
             ["architectures"] = new JsonArray(kind switch { "dpr-question" => "DPRQuestionEncoder", "dpr-context" => "DPRContextEncoder", _ => "BertModel" }),
-            ["vocab_size"] = v, ["hidden_size"] = c, ["num_hidden_layers"] = layers, ["num_attention_heads"] = heads,
-            ["intermediate_size"] = inter, ["max_position_embeddings"] = maxPositions, ["type_vocab_size"] = 2,
-            ["layer_norm_eps"] = 1e-12, ["hidden_act"] = "gelu", ["pad_token_id"] = 0,
+            ["vocab_size"] = v,
+            ["hidden_size"] = c,
+            ["num_hidden_layers"] = layers,
+            ["num_attention_heads"] = heads,
+            ["intermediate_size"] = inter,
+            ["max_position_embeddings"] = maxPositions,
+            ["type_vocab_size"] = 2,
+            ["layer_norm_eps"] = 1e-12,
+            ["hidden_act"] = "gelu",
+            ["pad_token_id"] = 0,
         };
         if (modelType == "dpr") config["projection_dim"] = projectionDim;
         WriteJson(Path.Combine(dir, "config.json"), config);
@@ -84,8 +91,11 @@ public static class TinyModels
             Directory.CreateDirectory(Path.Combine(dir, "1_Pooling"));
             WriteJson(Path.Combine(dir, "1_Pooling", "config.json"), new JsonObject
             {
-                ["word_embedding_dimension"] = c, ["pooling_mode_cls_token"] = false, ["pooling_mode_mean_tokens"] = true,
-                ["pooling_mode_max_tokens"] = false, ["pooling_mode_mean_sqrt_len_tokens"] = false,
+                ["word_embedding_dimension"] = c,
+                ["pooling_mode_cls_token"] = false,
+                ["pooling_mode_mean_tokens"] = true,
+                ["pooling_mode_max_tokens"] = false,
+                ["pooling_mode_mean_sqrt_len_tokens"] = false,
             });
         }
     }
@@ -120,10 +130,18 @@ public static class TinyModels
             int inter = intermediate > 0 ? intermediate : 4 * c;
             config = new JsonObject
             {
-                ["model_type"] = "gpt2", ["architectures"] = new JsonArray("GPT2LMHeadModel"), ["vocab_size"] = v, ["n_embd"] = c,
-                ["n_layer"] = layers, ["n_head"] = heads, ["n_positions"] = maxPositions, ["n_inner"] = inter,
-                ["layer_norm_epsilon"] = 1e-5, ["activation_function"] = "gelu_new",
-                ["bos_token_id"] = firstSpecial, ["eos_token_id"] = firstSpecial,
+                ["model_type"] = "gpt2",
+                ["architectures"] = new JsonArray("GPT2LMHeadModel"),
+                ["vocab_size"] = v,
+                ["n_embd"] = c,
+                ["n_layer"] = layers,
+                ["n_head"] = heads,
+                ["n_positions"] = maxPositions,
+                ["n_inner"] = inter,
+                ["layer_norm_epsilon"] = 1e-5,
+                ["activation_function"] = "gelu_new",
+                ["bos_token_id"] = firstSpecial,
+                ["eos_token_id"] = firstSpecial,
             };
             Add("wte.weight", r.Fill(v * c, 0.5f), v, c);
             Add("wpe.weight", r.Fill(maxPositions * c, 0.3f), maxPositions, c);
@@ -146,10 +164,18 @@ public static class TinyModels
             int d = c / heads;
             config = new JsonObject
             {
-                ["model_type"] = architecture, ["architectures"] = new JsonArray(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"),
-                ["vocab_size"] = v, ["hidden_size"] = c, ["intermediate_size"] = inter, ["num_hidden_layers"] = layers,
-                ["num_attention_heads"] = heads, ["num_key_value_heads"] = kvHeads, ["max_position_embeddings"] = maxPositions,
-                ["rms_norm_eps"] = qwen ? 1e-6 : 1e-5, ["rope_theta"] = qwen ? 1000000.0 : 500000.0, ["tie_word_embeddings"] = qwen,
+                ["model_type"] = architecture,
+                ["architectures"] = new JsonArray(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"),
+                ["vocab_size"] = v,
+                ["hidden_size"] = c,
+                ["intermediate_size"] = inter,
+                ["num_hidden_layers"] = layers,
+                ["num_attention_heads"] = heads,
+                ["num_key_value_heads"] = kvHeads,
+                ["max_position_embeddings"] = maxPositions,
+                ["rms_norm_eps"] = qwen ? 1e-6 : 1e-5,
+                ["rope_theta"] = qwen ? 1000000.0 : 500000.0,
+                ["tie_word_embeddings"] = qwen,
                 ["hidden_act"] = "silu",
                 ["bos_token_id"] = firstSpecial, // <|endoftext|> (Qwen2) / <|begin_of_text|> (Llama 3)
                 ["eos_token_id"] = qwen ? firstSpecial + 2 : firstSpecial + 1, // <|im_end|> / <|end_of_text|>
@@ -157,7 +183,10 @@ public static class TinyModels
             if (!qwen)
                 config["rope_scaling"] = new JsonObject
                 {
-                    ["rope_type"] = "llama3", ["factor"] = 8.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0,
+                    ["rope_type"] = "llama3",
+                    ["factor"] = 8.0,
+                    ["low_freq_factor"] = 1.0,
+                    ["high_freq_factor"] = 4.0,
                     ["original_max_position_embeddings"] = Math.Max(16, maxPositions / 8),
                 };
             Add("model.embed_tokens.weight", r.Fill(v * c, 0.5f), v, c);
