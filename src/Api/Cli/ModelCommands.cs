@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Options;
 using Rag.Api.Hosting;
 using Spectre.Console;
 
@@ -46,8 +45,6 @@ static class ModelCommands
     static RagOptions Configured(ParseResult parse)
     {
         var builder = Host.CreateApplicationBuilder(parse.GetValue(CliHost.Data) is { } data ? [$"--{RagOptions.Section}:DataDirectory={data}"] : []);
-        builder.Services.Configure<RagOptions>(builder.Configuration.GetSection(RagOptions.Section));
-        using var host = builder.Build();
-        return host.Services.GetRequiredService<IOptions<RagOptions>>().Value;
+        return RagOptions.Bind(builder.Configuration);
     }
 }

@@ -22,6 +22,7 @@ public static class RagCli
         root.Subcommands.Add(DocumentCommands.Docs());
         root.Subcommands.Add(KeyCommands.Keys());
         root.Subcommands.Add(ModelCommands.Models());
+        root.Subcommands.Add(EvalCommands.Eval());
         root.Subcommands.Add(WorkerCommand.Worker());
         return await root.Parse(args).InvokeAsync();
     }

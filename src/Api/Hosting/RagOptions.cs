@@ -18,6 +18,16 @@ public sealed class RagOptions
     public LimitSettings Limits { get; set; } = new();
     public WorkerSettings Worker { get; set; } = new();
 
+    /// <summary>The "Rag" section, with RAG_DATA as the documented shortcut for Rag:DataDirectory.</summary>
+    public static RagOptions Bind(IConfiguration configuration)
+    {
+        var options = new RagOptions();
+        configuration.GetSection(Section).Bind(options);
+        if (configuration[$"{Section}:DataDirectory"] is null && Environment.GetEnvironmentVariable("RAG_DATA") is { Length: > 0 } data)
+            options.DataDirectory = data;
+        return options;
+    }
+
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Rag.Api.Apis;
 using Rag.Chat;
+using Rag.Eval;
 using Rag.Generator;
 using Rag.Ingest;
 using Rag.Neural;
@@ -26,15 +27,8 @@ public static class RagServiceExtensions
     /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP.</summary>
     public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker)
     {
-        services.Configure<RagOptions>(configuration.GetSection(RagOptions.Section));
-        services.PostConfigure<RagOptions>(o =>
-        {
-            // RAG_DATA is the documented shortcut for Rag__DataDirectory.
-            if (Environment.GetEnvironmentVariable("RAG_DATA") is { Length: > 0 } data && configuration[$"{RagOptions.Section}:DataDirectory"] is null)
-                o.DataDirectory = data;
-        });
-        var options = new RagOptions();
-        configuration.GetSection(RagOptions.Section).Bind(options);
+        var options = RagOptions.Bind(configuration);
+        services.AddSingleton(Options.Create(options));
 
         services.AddSingleton<RagRuntime>();
         services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Store);
@@ -78,6 +72,7 @@ public static class RagServiceExtensions
             Temperature = options.Models.Temperature,
         });
         services.AddRagChat();
+        services.AddRagEval(o => o.OutputDirectory = Path.Combine(options.DataPath, "evals"));
         return services;
     }
 
@@ -148,6 +143,7 @@ public static class RagServiceExtensions
         app.MapSearchApi();
         app.MapChatApi();
         app.MapOpenAiCompatibleApi();
+        app.MapEvalsApi();
         return app;
     }
 }

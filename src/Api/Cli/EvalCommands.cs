@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Rag.Eval;
+using Rag.Retriever;
+using Spectre.Console;
+
+namespace Rag.Api.Cli;
+
+static class EvalCommands
+{
+    public static Command Eval()
+    {
+        var eval = new Command("eval", "Run a question set through retrieval (and generation) and report the metrics.");
+
+        var run = new Command("run", "Run an evaluation; stopped midway, the same command continues where it stopped.");
+        var dataset = new Option<string>("--dataset") { Description = "squad:PATH, jsonl:PATH or beir:DIR.", Required = true };
+        var limit = new Option<int?>("--limit") { Description = "Ask only the first N questions." };
+        var ks = new Option<string>("--k") { Description = "Cut-offs, comma separated.", DefaultValueFactory = _ => "1,5,20,100" };
+        var mode = new Option<RetrievalMode?>("--mode") { Description = "bm25, dense or hybrid (default: hybrid with an encoder, bm25 without)." };
+        var generate = new Option<bool>("--generate") { Description = "Also generate answers and score EM/F1." };
+        var concurrency = new Option<int>("--concurrency") { Description = "Questions in flight.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        foreach (var option in new Option[] { dataset, limit, ks, mode, generate, concurrency }) run.Options.Add(option);
+        run.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
+        {
+            var options = new EvalRunOptions
+            {
+                DatasetSpec = parse.GetValue(dataset)!,
+                Limit = parse.GetValue(limit),
+                Ks = ParseKs(parse.GetValue(ks)!),
+                Mode = parse.GetValue(mode),
+                Generate = parse.GetValue(generate),
+                Concurrency = parse.GetValue(concurrency),
+                OutputDirectory = services.GetRequiredService<EvalOptions>().OutputDirectory,
+            };
+            var runner = services.GetRequiredService<EvalRunner>();
+            var result = await Guard(() => EvalConsole.WithProgressAsync(AnsiConsole.Console, p => runner.RunAsync(options, p, token)));
+            EvalConsole.Render(result, AnsiConsole.Console);
+            return 0;
+        }, ct));
+
+        var compare = new Command("compare", "Compare two runs: deltas per metric, regressions flagged (exit code 3 when any).");
+        var a = new Argument<string>("run-a") { Description = "Run id or report.json path." };
+        var b = new Argument<string>("run-b") { Description = "Run id or report.json path." };
+        compare.Arguments.Add(a);
+        compare.Arguments.Add(b);
+        compare.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
+        {
+            var output = services.GetRequiredService<EvalOptions>().OutputDirectory;
+            var runA = await Guard(() => EvalRunner.LoadReportAsync(parse.GetValue(a)!, output, token));
+            var runB = await Guard(() => EvalRunner.LoadReportAsync(parse.GetValue(b)!, output, token));
+            var comparison = EvalComparer.Compare(runA, runB, new CompareThresholds());
+            EvalConsole.Render(comparison, AnsiConsole.Console);
+            return comparison.HasRegression ? 3 : 0;
+        }, ct));
+
+        eval.Subcommands.Add(run);
+        eval.Subcommands.Add(compare);
+        return eval;
+    }
+
+    static IReadOnlyList<int> ParseKs(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var ks = new List<int>();
+        foreach (var part in parts)
+            ks.Add(int.TryParse(part, out var k) && k > 0 ? k : throw new CliException($"--k takes positive whole numbers separated by commas, not '{text}'."));
+        return ks.Count > 0 ? ks : throw new CliException("--k needs at least one cut-off.");
+    }
+
+    /// <summary>The harness's own errors (a missing file, a bad spec) are the user's to fix: one line, not a stack.</summary>
+    static async Task<T> Guard<T>(Func<Task<T>> body)
+    {
+        try { return await body(); }
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+}
