@@ -22,6 +22,7 @@ public sealed class RagApiFactory(IReadOnlyDictionary<string, string?>? settings
     {
         builder.UseSetting("Rag:DataDirectory", DataDirectory);
         builder.UseSetting("Rag:Worker:PollSeconds", "0.2");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

@@ -15,6 +15,7 @@ public static class RagCli
             return await ServeAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
 
         var root = new RootCommand("rag: open-book question answering over your documents. With no command, serves the HTTP API.");
+        root.Options.Add(CliHost.Data); // recursive: every command takes --data
         root.Subcommands.Add(new Command("serve", "Run the HTTP service (the default). Takes --urls and --data."));
         root.Subcommands.Add(DocumentCommands.Ingest());
         root.Subcommands.Add(AskCommands.Ask());

@@ -27,7 +27,7 @@ public sealed class SquadBm25Tests
                     p.GetProperty("qas").EnumerateArray().Select(q => q.GetProperty("question").GetString()!).ToList()));
         Assert.Equal(2067, paragraphs.Count);
 
-        using var factory = new RagApiFactory(new Dictionary<string, string?> { ["Rag:Worker:Concurrency"] = "2" });
+        using var factory = new RagApiFactory(new Dictionary<string, string?> { ["Rag:Worker:Concurrency"] = "2", ["Rag:Limits:RequestsPerMinute"] = "0" });
         var c = await factory.NewTenantAsync("squad");
         var ids = new string[paragraphs.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, paragraphs.Count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
