@@ -110,6 +110,26 @@ public sealed class HybridRetrieverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chunk_whose_document_row_is_gone_is_skipped_and_the_next_taken()
+    {
+        stores.RemoveDocumentRowOnly("a", "a-paris");
+        var result = await Retriever(null).RetrieveAsync(new RetrievalRequest("capital of france", new SearchFilter("a"), 1));
+        Assert.Equal(("a-tokyo:0", "Tokyo"), (Assert.Single(result.Passages).Chunk.Id, result.Passages[0].DocumentTitle));
+    }
+
+    [Theory]
+    [InlineData(RetrievalMode.Bm25)]
+    [InlineData(RetrievalMode.Hybrid)]
+    public async Task Titles_of_all_passages_come_from_one_document_read(RetrievalMode mode)
+    {
+        var result = await Retriever(Generator()).RetrieveAsync(new RetrievalRequest("the capital river language", new SearchFilter("a"), 4, mode));
+
+        Assert.Equal(4, result.Passages.Count);
+        Assert.All(result.Passages, p => Assert.Equal(Corpus.Single(c => "a-" + c.Id == p.Chunk.DocumentId).Title, p.DocumentTitle));
+        Assert.Equal(1, stores.DocumentReads);
+    }
+
+    [Fact]
     public async Task Empty_query_or_k_zero_return_nothing()
     {
         Assert.Empty((await Retriever(null).RetrieveAsync(new RetrievalRequest("  ", new SearchFilter("a")))).Passages);

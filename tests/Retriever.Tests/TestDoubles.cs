@@ -88,8 +88,26 @@ internal sealed class InMemoryStores : IChunkStore, IDocumentStore
         return Task.FromResult(document);
     }
 
-    public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default) =>
-        Task.FromResult(documents.GetValueOrDefault((tenantId, id)));
+    /// <summary>Store reads of documents, one per call (the retriever should batch its title look-ups).</summary>
+    public int DocumentReads { get; private set; }
+
+    public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default)
+    {
+        DocumentReads++;
+        return Task.FromResult(documents.GetValueOrDefault((tenantId, id)));
+    }
+
+    public Task<IReadOnlyDictionary<string, DocumentRecord>> GetManyAsync(string tenantId, IReadOnlyCollection<string> ids, CancellationToken ct = default)
+    {
+        DocumentReads++;
+        IReadOnlyDictionary<string, DocumentRecord> found = ids.Distinct()
+            .Where(id => documents.ContainsKey((tenantId, id)))
+            .ToDictionary(id => id, id => documents[(tenantId, id)], StringComparer.Ordinal);
+        return Task.FromResult(found);
+    }
+
+    /// <summary>Removes the document row but keeps its chunks, as a delete racing a search can leave them for a moment.</summary>
+    public void RemoveDocumentRowOnly(string tenantId, string id) => documents.Remove((tenantId, id));
 
     public Task<bool> DeleteAsync(string tenantId, string id, CancellationToken ct = default)
     {

@@ -60,31 +60,37 @@ public sealed class HybridRetriever(
         return await vectorIndex.SearchAsync(embeddings[0].Vector.ToArray(), filter, candidates, ct);
     }
 
-    /// <summary>Texts and titles for the top k; a chunk missing from the store (deleted meanwhile) is skipped and the next one taken.</summary>
+    /// <summary>
+    /// Texts and titles for the top k, in two batched store reads (chunks, then their documents) rather than a query
+    /// per passage; a chunk or document missing from the store (deleted meanwhile) is skipped and the next one taken.
+    /// </summary>
     async Task<List<RetrievedPassage>> LoadAsync(string tenantId, IReadOnlyList<FusedChunk> ranked, int k, CancellationToken ct)
     {
         var wanted = ranked.Take(Math.Min(ranked.Count, k * 2)).ToList();
-        var records = (await chunks.GetChunksByIdAsync(tenantId, [.. wanted.Select(c => c.ChunkId)], ct))
-            .ToDictionary(c => c.Id, StringComparer.Ordinal);
-        if (records.Count < Math.Min(k, ranked.Count) && wanted.Count < ranked.Count)
+        var (records, documentsById) = await ReadAsync(tenantId, wanted, ct);
+        if (Usable(wanted, records, documentsById) < Math.Min(k, ranked.Count) && wanted.Count < ranked.Count)
         {
             wanted = [.. ranked];
-            records = (await chunks.GetChunksByIdAsync(tenantId, [.. wanted.Select(c => c.ChunkId)], ct)).ToDictionary(c => c.Id, StringComparer.Ordinal);
+            (records, documentsById) = await ReadAsync(tenantId, wanted, ct);
         }
-        var titles = new Dictionary<string, string>(StringComparer.Ordinal);
         var passages = new List<RetrievedPassage>(k);
         foreach (var c in wanted)
         {
             if (passages.Count == k) break;
-            if (!records.TryGetValue(c.ChunkId, out var chunk)) continue;
-            if (!titles.TryGetValue(chunk.DocumentId, out var title))
-            {
-                var document = await documents.GetAsync(tenantId, chunk.DocumentId, ct);
-                if (document is null) continue; // deleted while we searched
-                titles[chunk.DocumentId] = title = document.Title;
-            }
-            passages.Add(new RetrievedPassage(chunk, title, c.Score, c.DenseRank, c.LexicalRank));
+            if (!records.TryGetValue(c.ChunkId, out var chunk) || !documentsById.TryGetValue(chunk.DocumentId, out var document)) continue;
+            passages.Add(new RetrievedPassage(chunk, document.Title, c.Score, c.DenseRank, c.LexicalRank));
         }
         return passages;
     }
+
+    async Task<(Dictionary<string, ChunkRecord> Chunks, IReadOnlyDictionary<string, DocumentRecord> Documents)> ReadAsync(
+        string tenantId, List<FusedChunk> wanted, CancellationToken ct)
+    {
+        var records = (await chunks.GetChunksByIdAsync(tenantId, [.. wanted.Select(c => c.ChunkId)], ct)).ToDictionary(c => c.Id, StringComparer.Ordinal);
+        var documentIds = records.Values.Select(c => c.DocumentId).ToHashSet(StringComparer.Ordinal);
+        return (records, await documents.GetManyAsync(tenantId, documentIds, ct));
+    }
+
+    static int Usable(List<FusedChunk> wanted, Dictionary<string, ChunkRecord> records, IReadOnlyDictionary<string, DocumentRecord> documentsById) =>
+        wanted.Count(c => records.TryGetValue(c.ChunkId, out var chunk) && documentsById.ContainsKey(chunk.DocumentId));
 }

@@ -20,6 +20,12 @@ public interface IDocumentStore
 {
     Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default);
     Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default);
+
+    /// <summary>
+    /// The tenant's documents with these ids, keyed by id (ordinal), in one round trip per few hundred ids;
+    /// unknown ids and other tenants' documents are absent. Lets a caller resolve a page of results without a query per row.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, DocumentRecord>> GetManyAsync(string tenantId, IReadOnlyCollection<string> ids, CancellationToken ct = default);
     Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default);
     Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default);
     Task<Page<DocumentRecord>> ListAsync(string tenantId, int offset, int limit, string? titleContains = null, CancellationToken ct = default);

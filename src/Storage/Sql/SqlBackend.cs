@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 
 namespace Rag.Storage.Sql;
 
@@ -10,6 +12,9 @@ namespace Rag.Storage.Sql;
 internal abstract class SqlBackend(TimeProvider time) : IAsyncDisposable
 {
     public TimeProvider Time { get; } = time;
+
+    /// <summary>Values per IN list: well under SQLite's (32,766) and PostgreSQL's (65,535) parameter limits.</summary>
+    public const int IdsPerQuery = 500;
 
     /// <summary>For messages: which database, e.g. "SQLite database /data/rag.db".</summary>
     public abstract string Description { get; }
@@ -86,6 +91,32 @@ internal abstract class SqlBackend(TimeProvider time) : IAsyncDisposable
         await using var c = await OpenConnectionAsync(ct);
         await using var cmd = Command(c, sql, null, args);
         return await ReadAllAsync(cmd, map, ct);
+    }
+
+    /// <summary>
+    /// Rows of <paramref name="sqlWhere"/> (a SELECT ending in WHERE ... AND) whose <paramref name="column"/> is one of
+    /// <paramref name="values"/>: one query per IdsPerQuery distinct values, each value its own parameter.
+    /// Callers write the tenant test as <c>tenant_id || '' = @tenant</c>: without statistics SQLite otherwise walks the
+    /// tenant index, reading every row of the tenant (3-4x slower on SQuAD's 2,067 chunks, and linear in tenant size)
+    /// instead of probing the primary key once per id. The expression means the same on both engines.
+    /// </summary>
+    public async Task<List<T>> QueryInAsync<T>(string sqlWhere, string column, IEnumerable<string> values, Func<DbDataReader, T> map,
+        CancellationToken ct, params (string, object?)[] args)
+    {
+        var rows = new List<T>();
+        foreach (var batch in values.Distinct(StringComparer.Ordinal).Chunk(IdsPerQuery))
+        {
+            var sql = new StringBuilder(sqlWhere).Append(' ').Append(column).Append(" IN (");
+            var all = new List<(string, object?)>(args.Length + batch.Length);
+            all.AddRange(args);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"@in{i}");
+                all.Add(($"@in{i}", batch[i]));
+            }
+            rows.AddRange(await QueryAsync(sql.Append(')').ToString(), map, ct, [.. all]));
+        }
+        return rows;
     }
 
     public async Task<T?> QuerySingleAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string, object?)[] args) where T : class =>

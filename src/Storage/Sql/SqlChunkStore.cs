@@ -1,13 +1,10 @@
 using System.Globalization;
-using System.Text;
 using static Rag.Storage.Sql.Rows;
 
 namespace Rag.Storage.Sql;
 
 internal sealed class SqlChunkStore(SqlBackend db) : IChunkStore
 {
-    const int IdsPerQuery = 500; // well under SQLite's and PostgreSQL's parameter limits
-
     /// <summary>One transaction: the document's chunk count, the delete and every insert commit together or not at all.</summary>
     public async Task ReplaceChunksAsync(string tenantId, string documentId, IReadOnlyList<ChunkRecord> chunks, CancellationToken ct = default)
     {
@@ -51,19 +48,8 @@ internal sealed class SqlChunkStore(SqlBackend db) : IChunkStore
     public async Task<IReadOnlyList<ChunkRecord>> GetChunksByIdAsync(string tenantId, IReadOnlyList<string> chunkIds, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(chunkIds);
-        var found = new Dictionary<string, ChunkRecord>(StringComparer.Ordinal);
-        foreach (var batch in chunkIds.Distinct(StringComparer.Ordinal).Chunk(IdsPerQuery))
-        {
-            var sql = new StringBuilder($"SELECT {ChunkColumns} FROM chunks WHERE tenant_id = @tenant AND id IN (");
-            var args = new List<(string, object?)>(batch.Length + 1) { ("@tenant", tenantId) };
-            for (var i = 0; i < batch.Length; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"@c{i}");
-                args.Add(($"@c{i}", batch[i]));
-            }
-            sql.Append(')');
-            foreach (var chunk in await db.QueryAsync(sql.ToString(), ReadChunk, ct, [.. args])) found[chunk.Id] = chunk;
-        }
+        var found = (await db.QueryInAsync($"SELECT {ChunkColumns} FROM chunks WHERE tenant_id || '' = @tenant AND", "id", chunkIds, ReadChunk, ct,
+            ("@tenant", tenantId))).ToDictionary(c => c.Id, StringComparer.Ordinal);
         return [.. chunkIds.Where(found.ContainsKey).Select(id => found[id])];
     }
 

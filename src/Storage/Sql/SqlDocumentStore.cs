@@ -43,6 +43,14 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
         db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND id = @id", ReadDocument, ct,
             ("@tenant", tenantId), ("@id", id));
 
+    public async Task<IReadOnlyDictionary<string, DocumentRecord>> GetManyAsync(string tenantId, IReadOnlyCollection<string> ids, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = await db.QueryInAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id || '' = @tenant AND", "id", ids, ReadDocument, ct,
+            ("@tenant", tenantId));
+        return found.ToDictionary(d => d.Id, StringComparer.Ordinal);
+    }
+
     public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default) =>
         db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND content_hash = @hash ORDER BY created_at, id LIMIT 1",
             ReadDocument, ct, ("@tenant", tenantId), ("@hash", contentHash));

@@ -56,6 +56,17 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
         lock (_gate) return _docs.GetValueOrDefault((tenantId, id));
     }
 
+    public Task<IReadOnlyDictionary<string, DocumentRecord>> GetManyAsync(string tenantId, IReadOnlyCollection<string> ids, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            IReadOnlyDictionary<string, DocumentRecord> found = ids.Distinct()
+                .Where(id => _docs.ContainsKey((tenantId, id)))
+                .ToDictionary(id => id, id => _docs[(tenantId, id)], StringComparer.Ordinal);
+            return Task.FromResult(found);
+        }
+    }
+
     public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default)
     {
         lock (_gate) return Task.FromResult(_docs.Values.FirstOrDefault(d => d.TenantId == tenantId && d.ContentHash == contentHash));

@@ -21,6 +21,30 @@ public abstract class DocumentContract(IStoreBackend backend) : StoreContract(ba
     }
 
     [SkippableFact]
+    public async Task Many_documents_are_read_at_once_by_id_within_their_tenant()
+    {
+        var store = await OpenAsync();
+        var a = await NewTenantAsync(store);
+        var b = await NewTenantAsync(store);
+        var one = await store.Documents.AddAsync(NewDocument(a, "one"));
+        var two = await store.Documents.AddAsync(NewDocument(a, "two"));
+        var three = await store.Documents.AddAsync(NewDocument(a, "three"));
+        var foreign = await store.Documents.AddAsync(NewDocument(b, "of tenant b"));
+
+        var got = await store.Documents.GetManyAsync(a, [two.Id, "missing", one.Id, two.Id, foreign.Id]);
+        Assert.Equal([one.Id, two.Id], got.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(("one", "two"), (got[one.Id].Title, got[two.Id].Title));
+        Assert.Equal((await store.Documents.GetAsync(a, one.Id))! with { Tags = [] }, got[one.Id] with { Tags = [] });
+        Assert.Equal(["alpha", "beta"], got[one.Id].Tags);
+        Assert.Equal([foreign.Id], (await store.Documents.GetManyAsync(b, [one.Id, foreign.Id])).Keys);
+        Assert.Empty(await store.Documents.GetManyAsync(a, []));
+
+        // More ids than one query takes: the documents at both ends of a long list are still found.
+        string[] many = [one.Id, .. Enumerable.Range(0, 1200).Select(i => $"unknown-{i}"), three.Id];
+        Assert.Equal([one.Id, three.Id], (await store.Documents.GetManyAsync(a, many)).Keys.Order(StringComparer.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task Listing_pages_newest_first_with_a_total_and_filters_titles()
     {
         var store = await OpenAsync();
