@@ -82,9 +82,13 @@ public sealed class DocumentsEndToEndTests : IClassFixture<BareServiceFixture>
 }
 
 /// <summary>One service per test class: no models, embedded stores, its own data folder.</summary>
-public sealed class BareServiceFixture : IDisposable
+public class BareServiceFixture : IDisposable
 {
-    public RagApiFactory Factory { get; } = new();
+    public BareServiceFixture() : this(null) { }
 
-    public void Dispose() => Factory.Dispose();
+    protected BareServiceFixture(IReadOnlyDictionary<string, string?>? settings) => Factory = new RagApiFactory(settings);
+
+    public RagApiFactory Factory { get; }
+
+    public virtual void Dispose() => Factory.Dispose();
 }
