@@ -53,8 +53,12 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
         }
     }
 
+    int _disposed;
+
+    /// <summary>Idempotent: the host may dispose the store both through DI and through its owner.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync();
         Task? loop;
         lock (_gate) loop = _loop;
