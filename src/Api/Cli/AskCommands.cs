@@ -12,12 +12,7 @@ static class AskCommands
 
     public static Command Ask()
     {
-        var ask = new Command("ask", "Ask a question: streams the answer, then lists its citations.");
-        var question = new Argument<string>("question") { Description = "The question, in quotes." };
-        ask.Arguments.Add(question);
-        ask.Options.Add(CliHost.Tenant);
-        ask.Options.Add(K);
-        ask.Options.Add(Mode);
+        var (ask, question) = QueryCommand("ask", "Ask a question: streams the answer, then lists its citations.", "question", "The question, in quotes.");
         ask.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
         {
             var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
@@ -45,12 +40,7 @@ static class AskCommands
 
     public static Command Search()
     {
-        var search = new Command("search", "Show the passages retrieval finds for a query.");
-        var query = new Argument<string>("query") { Description = "The query, in quotes." };
-        search.Arguments.Add(query);
-        search.Options.Add(CliHost.Tenant);
-        search.Options.Add(K);
-        search.Options.Add(Mode);
+        var (search, query) = QueryCommand("search", "Show the passages retrieval finds for a query.", "query", "The query, in quotes.");
         search.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
         {
             var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
@@ -64,6 +54,18 @@ static class AskCommands
             return 0;
         }, ct));
         return search;
+    }
+
+    /// <summary>A command taking one quoted text and the tenant, --k and --mode options.</summary>
+    static (Command Command, Argument<string> Text) QueryCommand(string name, string description, string argument, string argumentDescription)
+    {
+        var command = new Command(name, description);
+        var text = new Argument<string>(argument) { Description = argumentDescription };
+        command.Arguments.Add(text);
+        command.Options.Add(CliHost.Tenant);
+        command.Options.Add(K);
+        command.Options.Add(Mode);
+        return (command, text);
     }
 
     static string Required(string? text) =>

@@ -43,17 +43,26 @@ static class DocumentCommands
                         upload.Increment(1);
                     }
                     // The same worker the service runs, in this process, until the queue is empty.
-                    var index = progress.AddTask("index", maxValue: Math.Max(1, submitted.Count(s => s.Id is not null)));
+                    var ids = submitted.Where(s => s.Id is not null).Select(s => s.Id!).Distinct().ToList();
+                    var index = progress.AddTask("index", maxValue: Math.Max(1, ids.Count));
+                    var refreshed = DateTime.UtcNow;
                     while (await worker.RunOnceAsync(token))
-                        index.Value = await CountFinishedAsync(store, tenant.Id, submitted, token);
+                    {
+                        // One batched read, at most twice a second: not a read of every document after every job.
+                        if (DateTime.UtcNow - refreshed < TimeSpan.FromMilliseconds(500)) continue;
+                        refreshed = DateTime.UtcNow;
+                        index.Value = (await store.Documents.GetManyAsync(tenant.Id, ids, token)).Values
+                            .Count(d => d.Status is DocumentStatus.Indexed or DocumentStatus.Failed);
+                    }
                     index.Value = index.MaxValue;
                 });
 
             var table = new Table().AddColumns("file", "status", "chunks", "error");
             var failures = 0;
+            var documents = await store.Documents.GetManyAsync(tenant.Id, submitted.Where(s => s.Id is not null).Select(s => s.Id!).ToList(), token);
             foreach (var (file, id, error) in submitted)
             {
-                var doc = id is null ? null : await store.Documents.GetAsync(tenant.Id, id, token);
+                var doc = id is null ? null : documents.GetValueOrDefault(id);
                 var status = doc?.Status.ToString().ToLowerInvariant() ?? "refused";
                 if (doc?.Status is not DocumentStatus.Indexed) failures++;
                 table.AddRow(Markup.Escape(file), status, doc?.ChunkCount.ToString() ?? "", Markup.Escape(error ?? doc?.Error ?? ""));
@@ -62,15 +71,6 @@ static class DocumentCommands
             return failures == 0 ? 0 : 2;
         }, ct));
         return ingest;
-    }
-
-    static async Task<int> CountFinishedAsync(IRagStore store, string tenantId, List<(string File, string? Id, string? Error)> submitted, CancellationToken ct)
-    {
-        var finished = 0;
-        foreach (var (_, id, _) in submitted)
-            if (id is not null && await store.Documents.GetAsync(tenantId, id, ct) is { Status: DocumentStatus.Indexed or DocumentStatus.Failed })
-                finished++;
-        return finished;
     }
 
     /// <summary>A file as given; a folder's supported files, recursively; or the matches of a glob.</summary>
