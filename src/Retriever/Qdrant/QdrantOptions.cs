@@ -14,9 +14,11 @@ public sealed record QdrantOptions
     /// <summary>Keep original vectors on disk (memory-mapped) rather than in RAM.</summary>
     public bool OnDiskVectors { get; init; }
 
-    public int ShardNumber { get; init; } = 1;
+    /// <summary>Shards of a new collection; null leaves Qdrant's default (1 standalone, one per node in a cluster).</summary>
+    public int? ShardNumber { get; init; }
 
-    public int ReplicationFactor { get; init; } = 1;
+    /// <summary>Replicas of each shard of a new collection; null leaves Qdrant's default (1).</summary>
+    public int? ReplicationFactor { get; init; }
 
     public VectorDistance Distance { get; init; } = VectorDistance.Cosine;
 

@@ -1,6 +1,6 @@
 using Rag.Retriever.Qdrant;
 
-namespace Rag.Retriever.Tests;
+namespace Rag.Retriever.Tests.Qdrant;
 
 /// <summary>The vector index contract against a real Qdrant at QDRANT_URL (QDRANT_API_KEY optional); skipped when unset.</summary>
 public sealed class QdrantVectorIndexTests : VectorIndexContract
