@@ -35,18 +35,6 @@ public class ExtractiveAnswererTests
         Assert.Equal("The bridge opened in 1932 [1]. Its architect was John Bradfield [1].", answer.Text);
     }
 
-    [Theory]
-    [InlineData("caresses", "caress")]
-    [InlineData("ponies", "poni")]
-    [InlineData("agreed", "agre")]
-    [InlineData("hopping", "hop")]
-    [InlineData("relational", "relat")]
-    [InlineData("generalization", "gener")]
-    [InlineData("opened", "open")]
-    [InlineData("dedicated", "dedic")]
-    [InlineData("dedicate", "dedic")]
-    public void Porter_stems_as_in_the_paper(string word, string stem) => Assert.Equal(stem, PorterStemmer.Stem(word));
-
     [Fact]
     public void Prefers_the_earlier_passage_on_equal_evidence_and_is_deterministic()
     {
@@ -64,13 +52,6 @@ public class ExtractiveAnswererTests
         Assert.False(answer.Found);
         Assert.Equal(ExtractiveAnswerer.NotFoundText, answer.Text);
     }
-
-    [Theory]
-    [InlineData("Dr. Smith arrived. He left at 5 p.m. on Monday! Did he? Yes.", new[] { "Dr. Smith arrived.", "He left at 5 p.m. on Monday!", "Did he?", "Yes." })]
-    [InlineData("Heading\n\nBody text without a stop", new[] { "Heading", "Body text without a stop" })]
-    [InlineData("It cost 3.5 million (\"a lot.\") Then it fell.", new[] { "It cost 3.5 million (\"a lot.\")", "Then it fell." })]
-    public void Splits_sentences_at_stops_and_blank_lines_but_not_abbreviations(string text, string[] expected) =>
-        Assert.Equal(expected, TextAnalysis.SplitSentences(text).Select(s => text.Substring(s.Start, s.Length)));
 
     sealed class AnswerComparer : IEqualityComparer<ExtractiveAnswer>
     {

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
+using Rag.Tokenizers.Analysis;
 
 namespace Rag.Generator.Extractive;
 
@@ -16,21 +17,18 @@ public readonly record struct SentenceSpan(int Start, int Length)
 /// </summary>
 public static class TextAnalysis
 {
-    // Function words that carry no topic; question words are here too, so "who founded X" matches on "founded X".
-    static readonly FrozenSet<string> StopWords = FrozenSet.ToFrozenSet(
+    // BM25's question set (function words, question words, clitics) and the pronouns, quantifiers and auxiliaries
+    // that carry no topic either; question words are stop words so "who founded X" matches on "founded X".
+    static readonly FrozenSet<string> StopWords = FrozenSet.ToFrozenSet(EnglishStopWords.Question.Concat(
     [
-        "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-        "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did",
-        "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have",
-        "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into",
-        "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of",
-        "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she",
-        "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
-        "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was",
-        "we", "were", "what", "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with",
-        "would", "you", "your", "yours", "yourself", "yourselves", "tell", "please", "many", "much", "one", "ones",
-        "s", "t", "d", "ll", "re", "ve", "m",
-    ], StringComparer.Ordinal);
+        "about", "above", "after", "again", "against", "all", "also", "am", "any", "because", "before", "being", "below",
+        "between", "both", "can", "could", "doing", "down", "during", "each", "few", "further", "having", "he", "her",
+        "here", "hers", "herself", "him", "himself", "his", "i", "itself", "just", "me", "more", "most", "my", "myself",
+        "nor", "now", "off", "once", "only", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she",
+        "should", "so", "some", "than", "theirs", "them", "themselves", "those", "through", "too", "under", "until",
+        "up", "very", "we", "while", "would", "you", "your", "yours", "yourself", "yourselves", "tell", "please",
+        "many", "much", "one", "ones",
+    ]), StringComparer.Ordinal);
 
     // Words that make a follow-up lean on an earlier turn ("when was it built?", "and the second one?").
     static readonly FrozenSet<string> Anaphora = FrozenSet.ToFrozenSet(

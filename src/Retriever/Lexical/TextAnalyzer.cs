@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Rag.Tokenizers.Analysis;
 
 namespace Rag.Retriever.Lexical;
 
@@ -20,18 +21,10 @@ public enum EnglishStemmer
 public sealed class TextAnalyzer
 {
     /// <summary>Lucene's EnglishAnalyzer stop set (ENGLISH_STOP_WORDS_SET).</summary>
-    public static IReadOnlySet<string> LuceneStopWords { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
-        "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
-    };
+    public static IReadOnlySet<string> LuceneStopWords => EnglishStopWords.Lucene;
 
     /// <summary>Lucene's set, question words and auxiliaries, and the clitics left by splitting on apostrophes.</summary>
-    public static IReadOnlySet<string> QuestionStopWords { get; } = new HashSet<string>(LuceneStopWords.Concat(
-    [
-        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "do", "does", "were", "been", "has",
-        "have", "had", "its", "from", "s", "t", "d", "ll", "re", "ve", "m",
-    ]), StringComparer.Ordinal);
+    public static IReadOnlySet<string> QuestionStopWords => EnglishStopWords.Question;
 
     readonly IReadOnlySet<string> stopWords;
 

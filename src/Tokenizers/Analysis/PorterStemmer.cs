@@ -1,10 +1,14 @@
-namespace Rag.Retriever.Lexical;
+namespace Rag.Tokenizers.Analysis;
 
 /// <summary>
 /// M. F. Porter (1980), "An algorithm for suffix stripping", Program 14(3). Steps 1a..5b as in the paper;
-/// m is the measure of the stem ([C](VC)^m[V]). Words of two letters or fewer and non-ASCII words are kept.
+/// m is the measure of the stem ([C](VC)^m[V]). Input is one lower-case word; words of two letters or fewer and
+/// words with anything but a..z are kept (the paper's rules are for English letters).
+/// The published rules, not the ones Porter later added to his C version ('bli' → 'ble', 'logi' → 'log'):
+/// so "technology" stems to "technologi", as NLTK's ORIGINAL_ALGORITHM mode does. BM25 index files record
+/// "Porter" in their analyzer name (TextAnalyzer.Name): a change to any stem here must change that name.
 /// </summary>
-internal static class PorterStemmer
+public static class PorterStemmer
 {
     public static string Stem(string word)
     {
