@@ -19,6 +19,7 @@ public static class BeirReader
 
         var warnings = new List<DatasetWarning>();
         var corpus = await JsonLines.ReadCorpusAsync(corpusPath, warnings, ct);
+        var corpusIds = corpus.Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
         var qrels = await ReadQrelsAsync(qrelsPath, warnings, ct);
 
         var questions = new List<EvalQuestion>();
@@ -41,6 +42,9 @@ public static class BeirReader
             if (!qrels.TryGetValue(id, out var judged)) { unjudged++; continue; }
             var positive = judged.Where(j => j.Value > 0).ToList();
             if (positive.Count == 0) { unjudged++; continue; }
+            var missing = positive.Where(j => !corpusIds.Contains(j.Key)).Select(j => j.Key).ToList();
+            if (missing.Count > 0)
+                warnings.Add(new(qrelsPath, 0, $"query {id}: judged document(s) not in the corpus: {string.Join(", ", missing.Take(5))} (kept; they can never be retrieved)"));
             questions.Add(new EvalQuestion(id, text, [], positive.Select(j => j.Key).ToList(), positive.Select(j => j.Value).ToList()));
         }
         if (unjudged > 0)

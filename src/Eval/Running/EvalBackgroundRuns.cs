@@ -12,7 +12,10 @@ public sealed record EvalRunState(string RunId, EvalRunStatus Status, EvalProgre
 /// </summary>
 public sealed class EvalBackgroundRuns(EvalRunner runner, CancellationToken stopping)
 {
-    readonly ConcurrentDictionary<string, EvalRunState> _runs = new(StringComparer.Ordinal);
+    // Each started run owns its LiveRun: its background task and progress write only that object, so a later
+    // start of the same run id (once this one has ended) never sees writes from an earlier one.
+    readonly ConcurrentDictionary<string, LiveRun> _runs = new(StringComparer.Ordinal);
+    readonly Lock _claim = new();
 
     /// <summary>Prepares the run (dataset read, run id fixed, record stored) and starts it; returns at once with its id.</summary>
     /// <exception cref="ArgumentException">Bad options or dataset spec.</exception>
@@ -21,32 +24,50 @@ public sealed class EvalBackgroundRuns(EvalRunner runner, CancellationToken stop
     public async Task<EvalRunState> StartAsync(EvalRunOptions options, CancellationToken ct = default)
     {
         var run = await runner.PrepareAsync(options, null, ct);
-        var state = new EvalRunState(run.RunId, EvalRunStatus.Running, null, null, null);
-        if (_runs.TryGetValue(run.RunId, out var current) && current.Status == EvalRunStatus.Running)
-            throw new InvalidOperationException($"Eval run {run.RunId} is already running.");
-        _runs[run.RunId] = state;
-        var progress = new LatestProgress(p => _runs.AddOrUpdate(run.RunId, state with { Progress = p }, (_, s) => s with { Progress = p }));
+        var live = new LiveRun(new EvalRunState(run.RunId, EvalRunStatus.Running, null, null, null));
+        // Check and claim as one step: two starts of the same run at once must not both get through.
+        lock (_claim)
+        {
+            if (_runs.TryGetValue(run.RunId, out var current) && current.State.Status == EvalRunStatus.Running)
+                throw new InvalidOperationException($"Eval run {run.RunId} is already running.");
+            _runs[run.RunId] = live;
+        }
+        var progress = new LatestProgress(p => live.Update(s => s with { Progress = p }));
         _ = Task.Run(async () =>
         {
             try
             {
                 var result = await runner.RunAsync(run, progress, stopping);
-                _runs[run.RunId] = _runs[run.RunId] with { Status = EvalRunStatus.Completed, Result = result };
+                live.Update(s => s with { Status = EvalRunStatus.Completed, Result = result });
             }
             catch (OperationCanceledException)
             {
-                _runs[run.RunId] = _runs[run.RunId] with { Status = EvalRunStatus.Cancelled, Error = "The service stopped; start the same run again to resume it." };
+                live.Update(s => s with { Status = EvalRunStatus.Cancelled, Error = "The service stopped; start the same run again to resume it." });
             }
             catch (Exception e)
             {
-                _runs[run.RunId] = _runs[run.RunId] with { Status = EvalRunStatus.Failed, Error = e.Message };
+                live.Update(s => s with { Status = EvalRunStatus.Failed, Error = e.Message });
             }
         }, CancellationToken.None);
-        return state;
+        return live.State;
     }
 
     /// <summary>The live state of a run started by this process; null otherwise (read the stored record then).</summary>
-    public EvalRunState? Get(string runId) => _runs.GetValueOrDefault(runId);
+    public EvalRunState? Get(string runId) => _runs.GetValueOrDefault(runId)?.State;
+
+    /// <summary>One run's state; updates are serialised so a progress report and the final status cannot overwrite each other.</summary>
+    sealed class LiveRun(EvalRunState initial)
+    {
+        readonly Lock _gate = new();
+        EvalRunState _state = initial;
+
+        public EvalRunState State { get { lock (_gate) return _state; } }
+
+        public void Update(Func<EvalRunState, EvalRunState> change)
+        {
+            lock (_gate) _state = change(_state);
+        }
+    }
 
     sealed class LatestProgress(Action<EvalProgress> report) : IProgress<EvalProgress>
     {

@@ -23,7 +23,8 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
     public const string MarkdownReportName = "report.md";
     public const string HtmlReportName = "report.html";
 
-    // One invocation per run id in this process; another process is kept out by the results file's lock.
+    // One invocation per run folder in this process (another process is kept out by the results file's lock).
+    // Keyed by the folder, not the run id: the same run id under two output folders is two independent runs.
     static readonly ConcurrentDictionary<string, byte> Active = new(StringComparer.Ordinal);
 
     public Task<EvalRunResult> RunAsync(EvalRunOptions options, IProgress<EvalProgress>? progress = null, CancellationToken ct = default) =>
@@ -53,29 +54,62 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
 
         var now = DateTimeOffset.UtcNow;
         var config = JsonSerializer.Serialize(new { options.DatasetSpec, options.CorpusPath, options.Limit, options.Ks, Mode = mode.ToString(), options.Generate, options.GenerateTopK, options.Concurrency, DatasetHash = dataset.Hash() }, EvalJson.Options);
-        var existing = await store.EvalRuns.GetAsync(owner, runId, ct);
-        if (existing is null)
-            await store.EvalRuns.CreateAsync(new EvalRunRecord(runId, owner, dataset.Name, nameof(EvalRunStatus.Running), config, null, 0, null, now, now), ct);
-        else
-            await store.EvalRuns.UpdateAsync(existing with { Status = nameof(EvalRunStatus.Running), ConfigJson = config, Error = null, UpdatedAt = now }, ct);
+        await RecordRunningAsync(new EvalRunRecord(runId, owner, dataset.Name, nameof(EvalRunStatus.Running), config, null, 0, null, now, now), ct);
         progress?.Report(new EvalProgress(EvalPhase.Loading, 1, 1, $"{dataset.Name}: {dataset.Corpus.Count} documents, {dataset.Questions.Count} questions"));
         return new PreparedEvalRun(runId, tenant.Id, owner, mode, dataset, options, directory);
     }
 
+    /// <summary>Creates the run's record, or marks the existing one Running again (a resumed or repeated run).</summary>
+    async Task RecordRunningAsync(EvalRunRecord record, CancellationToken ct)
+    {
+        if (await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct) is { } existing)
+        {
+            await store.EvalRuns.UpdateAsync(existing with { Status = record.Status, ConfigJson = record.ConfigJson, Error = null, UpdatedAt = record.UpdatedAt }, ct);
+            return;
+        }
+        try
+        {
+            await store.EvalRuns.CreateAsync(record, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // Another process (or a concurrent start in this one) may have created it since we looked.
+            if (await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct) is not { } created)
+                throw new InvalidOperationException(
+                    $"Eval run {record.Id} could not be recorded for tenant {record.TenantId}: {e.Message} (run ids are unique across tenants; another tenant may have this run).", e);
+            await store.EvalRuns.UpdateAsync(created with { Status = record.Status, ConfigJson = record.ConfigJson, Error = null, UpdatedAt = record.UpdatedAt }, ct);
+        }
+    }
+
     /// <summary>Ingests (or reuses) the corpus, asks the questions not yet answered, scores and writes the reports.</summary>
+    /// <exception cref="InvalidOperationException">The run's folder is in use by another run (in this process or another).</exception>
+    /// <exception cref="InvalidDataException">Two questions share an id (the readers skip duplicates; a hand-built dataset may not).</exception>
     public async Task<EvalRunResult> RunAsync(PreparedEvalRun run, IProgress<EvalProgress>? progress = null, CancellationToken ct = default)
     {
-        if (!Active.TryAdd(run.RunId, 0))
-            throw new InvalidOperationException($"Eval run {run.RunId} is already running in this process.");
+        var directory = Path.GetFullPath(run.Directory);
+        if (!Active.TryAdd(directory, 0))
+            throw new InvalidOperationException($"Eval run {run.RunId} is already running in this process (writing {directory}).");
         var status = new StatusWriter(store, run);
         var tracker = new ProgressTracker(progress, status);
         try
         {
-            using var statusLoop = status.Start(ct);
-            var result = await ExecuteAsync(run, tracker, ct);
-            await status.FinishAsync(EvalRunStatus.Completed, EvalJson.SummaryJson(result), null);
-            tracker.Report(new EvalProgress(EvalPhase.Done, 1, 1, "Done"));
-            return result;
+            Directory.CreateDirectory(directory);
+            // Held for the whole run, reports included; taken before the record is touched.
+            var (file, resumed) = await ResultsFile.OpenAsync(Path.Combine(directory, ResultsFileName), ct);
+            await using (file)
+            {
+                EvalRunResult result;
+                // Stopped before the final write, so a late progress write cannot put "Running" back over the outcome.
+                using (status.Start(ct))
+                    result = await ExecuteAsync(run, file, resumed, tracker, ct);
+                await status.FinishAsync(EvalRunStatus.Completed, EvalJson.SummaryJson(result), null);
+                tracker.Report(new EvalProgress(EvalPhase.Done, 1, 1, "Done"));
+                return result;
+            }
+        }
+        catch (ResultsFileInUseException)
+        {
+            throw; // the record is the live run's, in the process that holds the file: leave it alone
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -89,41 +123,52 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
         }
         finally
         {
-            Active.TryRemove(run.RunId, out _);
+            Active.TryRemove(directory, out _);
         }
     }
 
-    async Task<EvalRunResult> ExecuteAsync(PreparedEvalRun run, ProgressTracker progress, CancellationToken ct)
+    async Task<EvalRunResult> ExecuteAsync(PreparedEvalRun run, ResultsFile file, IReadOnlyDictionary<string, QuestionResult> resumed, ProgressTracker progress, CancellationToken ct)
     {
         var options = run.Options;
+        var questions = run.Dataset.Questions;
+        RequireUniqueIds(run.Dataset);
         var started = DateTimeOffset.UtcNow;
         var ingestClock = Stopwatch.StartNew();
         var corpus = await indexer.EnsureIndexedAsync(run.TenantId, run.Dataset.Corpus, progress, ct);
         var ingestSeconds = ingestClock.Elapsed.TotalSeconds;
 
-        var (file, done) = await ResultsFile.OpenAsync(Path.Combine(run.Directory, ResultsFileName), ct);
+        // One slot per question, in dataset order: each worker writes only its own question's slot, so nothing
+        // shared is mutated concurrently (a Dictionary filled by the workers lost entries under load).
+        var results = new QuestionResult?[questions.Count];
+        var todo = new List<int>();
+        for (var i = 0; i < questions.Count; i++)
+        {
+            if (resumed.TryGetValue(questions[i].Id, out var earlier)) results[i] = earlier;
+            else todo.Add(i);
+        }
         var questionClock = Stopwatch.StartNew();
         var asked = 0;
-        await using (file)
+        var total = questions.Count;
+        var completed = total - todo.Count;
+        progress.Report(new EvalProgress(EvalPhase.Questions, completed, total, Describe(completed, total)));
+        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = ct }, async (i, token) =>
         {
-            var todo = run.Dataset.Questions.Where(q => !done.ContainsKey(q.Id)).ToList();
-            var total = run.Dataset.Questions.Count;
-            var completed = total - todo.Count;
-            progress.Report(new EvalProgress(EvalPhase.Questions, completed, total, Describe(completed, total)));
-            await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = ct }, async (q, token) =>
-            {
-                var result = await AskAsync(run, q, corpus, token);
-                await file.AppendAsync(result, token);
-                done.TryAdd(q.Id, result); // only this loop writes it, one entry per question
-                Interlocked.Increment(ref asked);
-                var n = Interlocked.Increment(ref completed);
-                progress.Report(new EvalProgress(EvalPhase.Questions, n, total, Describe(n, total)));
-            });
-        }
+            var result = await AskAsync(run, questions[i], corpus, token);
+            await file.AppendAsync(result, token);
+            results[i] = result;
+            Interlocked.Increment(ref asked);
+            var n = Interlocked.Increment(ref completed);
+            progress.Report(new EvalProgress(EvalPhase.Questions, n, total, Describe(n, total)));
+        });
         var questionSeconds = questionClock.Elapsed.TotalSeconds;
 
         progress.Report(new EvalProgress(EvalPhase.Reporting, 0, 1, "Writing reports"));
-        var results = run.Dataset.Questions.Select(q => done[q.Id]).ToList();
+        // Every slot is filled: ForEachAsync returns only once every question it was given has been answered.
+        var answered = results.Select(r => r!).ToList();
+        var foreign = resumed.Count - (questions.Count - todo.Count);
+        List<DatasetWarning> fileWarnings = foreign > 0
+            ? [new(ResultsFileName, 0, $"{foreign} result(s) for question ids not in this dataset were ignored")]
+            : [];
         double? qps = asked > 0 && questionSeconds > 0 ? asked / questionSeconds : null;
         var result = new EvalRunResult
         {
@@ -135,21 +180,30 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
             Mode = run.Mode.ToString(),
             Ks = options.Ks.Distinct().Order().ToList(),
             Generate = options.Generate,
-            QuestionCount = run.Dataset.Questions.Count,
+            QuestionCount = questions.Count,
             CorpusSize = run.Dataset.Corpus.Count,
             SkippedUnanswerable = run.Dataset.SkippedUnanswerable,
             StartedAt = started,
             CompletedAt = DateTimeOffset.UtcNow,
             QuestionSeconds = questionSeconds,
             IngestSeconds = ingestSeconds,
-            Metrics = EvalScorer.Summarize(results, options.Ks, options.Generate, qps),
-            Warnings = [.. run.Dataset.Warnings, .. corpus.Problems],
-            Questions = results,
+            Metrics = EvalScorer.Summarize(answered, options.Ks, options.Generate, qps),
+            Warnings = [.. run.Dataset.Warnings, .. corpus.Problems, .. fileWarnings],
+            Questions = answered,
             Directory = run.Directory,
         };
         await EvalReports.WriteAllAsync(result, run.Directory, ct);
         progress.Report(new EvalProgress(EvalPhase.Reporting, 1, 1, "Reports written"));
         return result;
+    }
+
+    /// <summary>Results are keyed by question id (results.jsonl, resume), so an id asked twice would be scored once and counted twice.</summary>
+    static void RequireUniqueIds(EvalDataset dataset)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var q in dataset.Questions)
+            if (!seen.Add(q.Id))
+                throw new InvalidDataException($"{dataset.Name}: question id '{q.Id}' appears more than once; every question needs its own id.");
     }
 
     static string Describe(int n, int total) => string.Create(CultureInfo.InvariantCulture, $"Questions {n}/{total}");

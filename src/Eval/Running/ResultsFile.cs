@@ -28,7 +28,7 @@ public sealed class ResultsFile : IAsyncDisposable
         }
         catch (IOException e)
         {
-            throw new InvalidOperationException($"The eval run's results file {path} is in use: is the same run already going in another process?", e);
+            throw new ResultsFileInUseException($"The eval run's results file {path} is in use: is the same run already going in another process?", e);
         }
         try
         {
@@ -76,7 +76,10 @@ public sealed class ResultsFile : IAsyncDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize<QuestionResult>(line, EvalJson.Lines) is { QuestionId: not null } r ? r : null;
+            // A line that parses but lacks a field the scorer reads (another writer's shape) is damaged too:
+            // the serializer leaves missing non-nullable lists null rather than refusing them.
+            return JsonSerializer.Deserialize<QuestionResult>(line, EvalJson.Lines) is
+            { QuestionId: not null, Question: not null, Answers: not null, GoldDocumentIds: not null, Retrieved: not null } r ? r : null;
         }
         catch (JsonException)
         {
@@ -106,3 +109,6 @@ public sealed class ResultsFile : IAsyncDisposable
         _gate.Dispose();
     }
 }
+
+/// <summary>Another run (in this process or another) holds the results file: the same run folder is already being written.</summary>
+public sealed class ResultsFileInUseException(string message, Exception inner) : InvalidOperationException(message, inner);

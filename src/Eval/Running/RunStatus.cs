@@ -37,8 +37,16 @@ internal sealed class StatusWriter(IRagStore store, PreparedEvalRun run)
                 {
                     var f = Volatile.Read(ref _fraction);
                     if (f == _written) continue;
-                    await UpdateAsync(r => r with { Progress = f }, cts.Token);
-                    _written = f;
+                    try
+                    {
+                        await UpdateAsync(r => r with { Progress = f }, cts.Token);
+                        _written = f;
+                    }
+                    catch (Exception) when (!cts.IsCancellationRequested)
+                    {
+                        // Progress is advisory: a failed write (a busy shared database) is tried again next tick rather
+                        // than failing the run once its questions are done; FinishAsync's write still reports failure.
+                    }
                 }
             }
             catch (OperationCanceledException) { }
@@ -60,7 +68,15 @@ internal sealed class StatusWriter(IRagStore store, PreparedEvalRun run)
     {
         var current = await store.EvalRuns.GetAsync(run.OwnerTenantId, run.RunId, ct);
         if (current is null) return;
-        await store.EvalRuns.UpdateAsync(change(current) with { UpdatedAt = DateTimeOffset.UtcNow }, ct);
+        try
+        {
+            await store.EvalRuns.UpdateAsync(change(current) with { UpdatedAt = DateTimeOffset.UtcNow }, ct);
+        }
+        catch (KeyNotFoundException)
+        {
+            // Removed between the read and the write: gone, as when the read finds nothing. The results and reports
+            // on disk are the run's output; the record only mirrors them.
+        }
     }
 
     sealed class Stopper(CancellationTokenSource cts, Task loop) : IDisposable

@@ -86,3 +86,48 @@ internal sealed class ListProgress : IProgress<EvalProgress>
     public void Report(EvalProgress value) { lock (_items) _items.Add(value); }
     public List<EvalProgress> Items { get { lock (_items) return [.. _items]; } }
 }
+
+/// <summary>The fake retriever held at every call until <paramref name="release"/> completes: keeps a run in flight while a test starts another.</summary>
+internal sealed class GatedRetriever(Task release) : IRetriever
+{
+    readonly FakeRetriever _inner = new();
+    readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the first question reaches the retriever.</summary>
+    public Task Entered => _entered.Task;
+
+    public bool HasDenseEncoder => false;
+
+    public async Task<RetrievalResult> RetrieveAsync(RetrievalRequest request, CancellationToken ct = default)
+    {
+        _entered.TrySetResult();
+        await release.WaitAsync(ct);
+        return await _inner.RetrieveAsync(request, ct);
+    }
+}
+
+/// <summary>
+/// The test's store, except that once <see cref="Gone"/> is set an eval run's update throws KeyNotFoundException as
+/// SqlEvalRunStore does for a missing row, while reads still find it: the row deleted between a read and a write.
+/// </summary>
+internal sealed class VanishingRunStore(IRagStore inner) : IRagStore, IEvalRunStore
+{
+    public volatile bool Gone;
+
+    public ITenantStore Tenants => inner.Tenants;
+    public IDocumentStore Documents => inner.Documents;
+    public IChunkStore Chunks => inner.Chunks;
+    public IChatStore Chats => inner.Chats;
+    public IJobQueue Jobs => inner.Jobs;
+    public IBlobStore Blobs => inner.Blobs;
+    public IEvalRunStore EvalRuns => this;
+    public Task CheckHealthAsync(CancellationToken ct = default) => inner.CheckHealthAsync(ct);
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask; // the inner store belongs to the test
+
+    public Task<EvalRunRecord> CreateAsync(EvalRunRecord run, CancellationToken ct = default) => inner.EvalRuns.CreateAsync(run, ct);
+    public Task<EvalRunRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default) => inner.EvalRuns.GetAsync(tenantId, id, ct);
+    public Task<IReadOnlyList<EvalRunRecord>> ListAsync(string tenantId, int limit = 50, CancellationToken ct = default) => inner.EvalRuns.ListAsync(tenantId, limit, ct);
+
+    public Task UpdateAsync(EvalRunRecord run, CancellationToken ct = default) =>
+        Gone ? throw new KeyNotFoundException($"Eval run '{run.Id}' does not exist in tenant '{run.TenantId}'.") : inner.EvalRuns.UpdateAsync(run, ct);
+}

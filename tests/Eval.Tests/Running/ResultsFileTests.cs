@@ -41,7 +41,7 @@ public class ResultsFileTests
         var (file, _) = await ResultsFile.OpenAsync(path, default);
         await using (file)
         {
-            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ResultsFile.OpenAsync(path, default));
+            var e = await Assert.ThrowsAsync<ResultsFileInUseException>(() => ResultsFile.OpenAsync(path, default));
             Assert.Contains("in use", e.Message);
         }
     }
