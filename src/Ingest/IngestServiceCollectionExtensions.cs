@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Rag.Hosting;
 using Rag.Retriever;
 using Rag.Storage;
 using Rag.Tokenizers;
@@ -10,6 +11,17 @@ namespace Rag.Ingest;
 
 public static class IngestServiceCollectionExtensions
 {
+    /// <summary>Ingestion configured from the service's options (limits and the Rag:Worker section); runWorker adds the hosted worker.</summary>
+    public static IServiceCollection AddRagIngest(this IServiceCollection services, RagOptions options, bool runWorker) =>
+        services.AddRagIngest(o =>
+        {
+            o.MaxUploadBytes = options.Limits.MaxUploadBytes;
+            o.RunWorker = runWorker;
+            o.WorkerConcurrency = options.Worker.Concurrency;
+            o.LeaseDuration = TimeSpan.FromSeconds(options.Worker.LeaseSeconds);
+            o.IdleWait = TimeSpan.FromSeconds(options.Worker.PollSeconds);
+        });
+
     /// <summary>
     /// Registers extraction, chunking, <see cref="DocumentIngestion"/>, <see cref="IngestPipeline"/>,
     /// the "ingest" job handler and <see cref="IngestWorker"/> (as a hosted service when RunWorker).

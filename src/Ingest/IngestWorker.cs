@@ -77,6 +77,20 @@ public sealed class IngestWorker : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Runs jobs on every slot until the queue has none ready, then returns the number this call finished
+    /// (a batch ingest; jobs waiting out a retry back-off are left for a later run).
+    /// </summary>
+    public async Task<long> DrainAsync(CancellationToken ct = default)
+    {
+        var before = CompletedJobs;
+        await Task.WhenAll(Enumerable.Range(0, _options.WorkerConcurrency).Select(async slot =>
+        {
+            while (await RunOnceAsync($"{WorkerId}/{slot}", ct)) { }
+        }));
+        return CompletedJobs - before;
+    }
+
     /// <summary>Leases and runs one job; false when the queue had none. Usable without the host (CLI, tests).</summary>
     public Task<bool> RunOnceAsync(CancellationToken ct = default) => RunOnceAsync(WorkerId, ct);
 

@@ -1,4 +1,5 @@
 using Rag.Api.Hosting;
+using Rag.Hosting;
 
 namespace Rag.Api.Apis;
 
@@ -9,14 +10,14 @@ public static class HealthApi
         // Liveness: the process answers.
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health").AllowAnonymous();
 
-        // Readiness: the store answers (a down database gives 503 with the reason, never a hang).
+        // Readiness: the store (and Qdrant) answer; a down database or Qdrant gives 503 with the reason, never a hang.
         app.MapGet("/readyz", async (RagRuntime runtime, CancellationToken ct) =>
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             try
             {
-                await runtime.Store.CheckHealthAsync(timeout.Token);
+                await runtime.CheckHealthAsync(timeout.Token);
                 return Results.Ok(new
                 {
                     status = "ready",

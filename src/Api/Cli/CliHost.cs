@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Rag.Api.Hosting;
+using Rag.Hosting;
 using Rag.Storage;
 
 namespace Rag.Api.Cli;
@@ -20,23 +21,10 @@ static class CliHost
         DefaultValueFactory = _ => Bootstrap.DefaultTenant,
     };
 
-    /// <summary>`--data DIR` becomes the configuration key Rag:DataDirectory for ASP.NET's host.</summary>
-    public static string[] TranslateDataOption(string[] args)
-    {
-        var result = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--data" && i + 1 < args.Length) result.Add($"--{RagOptions.Section}:DataDirectory={args[++i]}");
-            else if (args[i].StartsWith("--data=", StringComparison.Ordinal)) result.Add($"--{RagOptions.Section}:DataDirectory={args[i]["--data=".Length..]}");
-            else result.Add(args[i]);
-        }
-        return [.. result];
-    }
-
     /// <summary>Runs body with opened services; configuration errors become one readable line and exit code 1.</summary>
     public static async Task<int> RunAsync(ParseResult parse, Func<IServiceProvider, CancellationToken, Task<int>> body, CancellationToken ct)
     {
-        var builder = Host.CreateApplicationBuilder(parse.GetValue(Data) is { } data ? [$"--{RagOptions.Section}:DataDirectory={data}"] : []);
+        var builder = Host.CreateApplicationBuilder(DataArguments(parse));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddRagCore(builder.Configuration, runWorker: false);
         using var host = builder.Build();
@@ -55,6 +43,9 @@ static class CliHost
             await host.Services.GetRequiredService<RagRuntime>().DisposeAsync();
         }
     }
+
+    /// <summary>The host arguments for --data, when given.</summary>
+    public static string[] DataArguments(ParseResult parse) => parse.GetValue(Data) is { } data ? [RagOptions.DataArgument(data)] : [];
 
     public static async Task<Tenant> TenantAsync(IServiceProvider services, string name, bool create, CancellationToken ct) =>
         await Bootstrap.TenantByNameAsync(services.GetRequiredService<IRagStore>(), name, create, ct)

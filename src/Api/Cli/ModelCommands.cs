@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rag.Api.Hosting;
+using Rag.Hosting;
 using Spectre.Console;
 
 namespace Rag.Api.Cli;
@@ -44,7 +45,7 @@ static class ModelCommands
 
     static RagOptions Configured(ParseResult parse)
     {
-        var builder = Host.CreateApplicationBuilder(parse.GetValue(CliHost.Data) is { } data ? [$"--{RagOptions.Section}:DataDirectory={data}"] : []);
+        var builder = Host.CreateApplicationBuilder(CliHost.DataArguments(parse));
         return RagOptions.Bind(builder.Configuration);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Rag.Api.Hosting;
+using Rag.Hosting;
 
 namespace Rag.Api.Cli;
 
@@ -33,7 +34,7 @@ public static class RagCli
 
     static async Task<int> ServeAsync(string[] args)
     {
-        var app = RagServiceExtensions.BuildRagServer(CliHost.TranslateDataOption(args));
+        var app = RagServiceExtensions.BuildRagServer(RagOptions.TranslateArguments(args));
         try
         {
             await app.RunAsync();

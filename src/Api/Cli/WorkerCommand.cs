@@ -1,30 +1,24 @@
 using System.CommandLine;
-using Rag.Api.Hosting;
+using Rag.Hosting;
+using Rag.Ingest.Hosting;
 
 namespace Rag.Api.Cli;
 
 static class WorkerCommand
 {
-    /// <summary>An ingest worker on its own, against the configured (server-mode) stores; several can share one queue.</summary>
+    static readonly Option<bool> Drain = new(IngestHost.DrainFlag) { Description = "Exit once no job is ready (a batch ingest) instead of waiting for more." };
+
+    /// <summary>The standalone ingest worker (the same program as `dotnet run --project src/Ingest`), inside the `rag` binary.</summary>
     public static Command Worker()
     {
         var worker = new Command("worker", "Run an ingest worker without the HTTP API (server mode: several workers share one queue).");
-        worker.SetAction(async (parse, ct) =>
+        worker.Options.Add(Drain);
+        worker.SetAction((parse, ct) =>
         {
-            var builder = Host.CreateApplicationBuilder(parse.GetValue(CliHost.Data) is { } data ? [$"--{RagOptions.Section}:DataDirectory={data}"] : []);
-            builder.Services.AddHostedService<RuntimeStarter>();
-            builder.Services.AddRagCore(builder.Configuration, runWorker: true);
-            using var host = builder.Build();
-            try
-            {
-                await host.RunAsync(ct);
-                return 0;
-            }
-            catch (InvalidOperationException e)
-            {
-                Console.Error.WriteLine($"rag: {e.Message}");
-                return 1;
-            }
+            var args = new List<string>();
+            if (parse.GetValue(CliHost.Data) is { } data) args.Add(RagOptions.DataArgument(data));
+            if (parse.GetValue(Drain)) args.Add(IngestHost.DrainFlag);
+            return IngestHost.RunAsync(args, ct);
         });
         return worker;
     }

@@ -9,6 +9,7 @@ using Rag.Api.Apis;
 using Rag.Chat;
 using Rag.Eval;
 using Rag.Generator;
+using Rag.Hosting;
 using Rag.Ingest;
 using Rag.Neural;
 using Rag.Retriever;
@@ -22,44 +23,17 @@ namespace Rag.Api.Hosting;
 /// <summary>All wiring lives here: Program.cs and the CLI call these and nothing else.</summary>
 public static class RagServiceExtensions
 {
-    public const string QuestionEncoderKey = "question";
-
     /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP.</summary>
     public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker)
     {
-        var options = RagOptions.Bind(configuration);
-        services.AddSingleton(Options.Create(options));
-
-        services.AddSingleton<RagRuntime>();
-        services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Store);
-        services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Vectors);
-        services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Lexical);
-
-        if (!string.IsNullOrEmpty(options.Models.QuestionEncoder))
-        {
-            services.AddKeyedSingleton<IEmbeddingGenerator<string, Embedding<float>>>(QuestionEncoderKey,
-                (sp, _) => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().QuestionEncoder!, options.Models.QuestionEncoder, ownsModel: false));
-            // Unkeyed: the context encoder, which ingestion resolves.
-            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(
-                sp => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().ContextEncoder!, options.Models.ContextEncoder ?? options.Models.QuestionEncoder, ownsModel: false));
-            services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().ContextEncoder!.Tokenizer);
-        }
-
+        var options = services.AddRagRuntime(configuration, RuntimeRole.Service);
         services.AddSingleton<IRetriever>(sp => new HybridRetriever(
-            sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(QuestionEncoderKey),
+            sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(RagHostingExtensions.QuestionEncoderKey),
             sp.GetRequiredService<IVectorIndex>(),
             sp.GetRequiredService<ILexicalIndex>(),
             sp.GetRequiredService<IRagStore>().Chunks,
             sp.GetRequiredService<IRagStore>().Documents));
-
-        services.AddRagIngest(o =>
-        {
-            o.MaxUploadBytes = options.Limits.MaxUploadBytes;
-            o.RunWorker = runWorker && options.Worker.Enabled;
-            o.WorkerConcurrency = options.Worker.Concurrency;
-            o.LeaseDuration = TimeSpan.FromSeconds(options.Worker.LeaseSeconds);
-            o.IdleWait = TimeSpan.FromSeconds(options.Worker.PollSeconds);
-        });
+        services.AddRagIngest(options, runWorker && options.Worker.Enabled);
         if (!string.IsNullOrEmpty(options.Models.Generator))
             services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Generator!); // loaded once, at start
         services.AddRagGenerator(new GeneratorOptions
@@ -87,6 +61,7 @@ public static class RagServiceExtensions
         });
         var services = builder.Services;
         services.AddHostedService<RuntimeStarter>(); // first, so stores are open before the worker starts
+        services.AddHostedService<AdminKeyBootstrap>();
         services.AddRagCore(builder.Configuration, runWorker: true);
 
         var limits = builder.Configuration.GetSection($"{RagOptions.Section}:Limits").Get<LimitSettings>() ?? new LimitSettings();
@@ -146,40 +121,4 @@ public static class RagServiceExtensions
         app.MapEvalsApi();
         return app;
     }
-}
-
-/// <summary>Opens the runtime before anything serves, and in embedded mode creates the first admin key once.</summary>
-sealed class RuntimeStarter(RagRuntime runtime, ILogger<RuntimeStarter> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken ct)
-    {
-        await runtime.InitializeAsync(ct);
-        if (await Bootstrap.EnsureAdminKeyAsync(runtime.Store, ct) is { } key)
-        {
-            // Printed once: only the hash is stored, so it cannot be shown again.
-            Console.WriteLine();
-            Console.WriteLine($"Admin API key for tenant '{Bootstrap.DefaultTenant}' (shown once, keep it): {key.Plaintext}");
-            Console.WriteLine();
-            logger.LogInformation("Created the first admin key {Prefix}", key.Info.Prefix);
-        }
-    }
-
-    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
-}
-
-public static class Bootstrap
-{
-    public const string DefaultTenant = "default";
-
-    /// <summary>On a store with no keys at all, creates the default tenant and an admin key; otherwise null.</summary>
-    public static async Task<NewApiKey?> EnsureAdminKeyAsync(IRagStore store, CancellationToken ct)
-    {
-        if ((await store.Tenants.ListApiKeysAsync(null, ct)).Count > 0) return null;
-        var tenant = await TenantByNameAsync(store, DefaultTenant, create: true, ct);
-        return await store.Tenants.CreateApiKeyAsync(tenant!.Id, "admin", isAdmin: true, ct);
-    }
-
-    public static async Task<Tenant?> TenantByNameAsync(IRagStore store, string name, bool create, CancellationToken ct) =>
-        await store.Tenants.FindTenantByNameAsync(name, ct)
-        ?? (create ? await store.Tenants.CreateTenantAsync(name, ct) : null);
 }

@@ -2,6 +2,7 @@ using Npgsql;
 using Rag.Api.Tests.Chat;
 using Rag.Api.Tests.Documents;
 using Rag.Api.Tests.Security;
+using Rag.Hosting;
 
 namespace Rag.Api.Tests.ServerMode;
 
@@ -82,12 +83,12 @@ public sealed class ServerModeConfigurationTests
     static async Task<Exception> StartFailureAsync(string connectionString)
     {
         using var data = new Rag.Testing.TempDir();
-        var options = new Rag.Api.Hosting.RagOptions { DataDirectory = data.Path };
+        var options = new RagOptions { DataDirectory = data.Path };
         options.Storage.Provider = "postgres";
         options.Storage.ConnectionString = connectionString;
-        await using var runtime = new Rag.Api.Hosting.RagRuntime(
-            Microsoft.Extensions.Options.Options.Create(options),
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<Rag.Api.Hosting.RagRuntime>.Instance);
+        await using var runtime = new RagRuntime(
+            Microsoft.Extensions.Options.Options.Create(options), RuntimeRole.Service,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<RagRuntime>.Instance);
         return await Assert.ThrowsAnyAsync<Exception>(() => runtime.InitializeAsync(CancellationToken.None));
     }
 

@@ -1,4 +1,6 @@
-namespace Rag.Api.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace Rag.Hosting;
 
 /// <summary>
 /// Everything configurable, bound from the "Rag" configuration section (appsettings.json,
@@ -30,6 +32,22 @@ public sealed class RagOptions
 
     /// <summary>The data folder as an absolute path.</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
+
+    /// <summary>`--data DIR` (the documented shortcut) becomes the configuration key Rag:DataDirectory; other arguments pass through.</summary>
+    public static string[] TranslateArguments(IReadOnlyList<string> args)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--data" && i + 1 < args.Count) result.Add(DataArgument(args[++i]));
+            else if (args[i].StartsWith("--data=", StringComparison.Ordinal)) result.Add(DataArgument(args[i]["--data=".Length..]));
+            else result.Add(args[i]);
+        }
+        return [.. result];
+    }
+
+    /// <summary>The command-line configuration argument that sets the data folder.</summary>
+    public static string DataArgument(string directory) => $"--{Section}:DataDirectory={directory}";
 }
 
 public sealed class StorageSettings
@@ -49,8 +67,9 @@ public sealed class VectorSettings
     public string? QdrantApiKey { get; set; }
     public string QdrantCollection { get; set; } = "rag_chunks";
     public bool QdrantOnDiskVectors { get; set; }
-    public int QdrantShardNumber { get; set; } = 1;
-    public int QdrantReplicationFactor { get; set; } = 1;
+    /// <summary>Passed through at collection creation; unset lets Qdrant choose (one shard per node in a cluster).</summary>
+    public int? QdrantShardNumber { get; set; }
+    public int? QdrantReplicationFactor { get; set; }
 }
 
 public sealed class ModelSettings
