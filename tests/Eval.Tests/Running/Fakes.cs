@@ -58,11 +58,15 @@ internal sealed class FakeRetriever(bool hasDenseEncoder = false) : IRetriever
     public int CancelAfter = int.MaxValue;
     public CancellationTokenSource? ToCancel;
 
+    /// <summary>CPU work per call (Thread.SpinWait iterations): workers then overlap as they do over a real index.</summary>
+    public int Spin;
+
     public bool HasDenseEncoder => hasDenseEncoder;
 
     public Task<RetrievalResult> RetrieveAsync(RetrievalRequest request, CancellationToken ct = default)
     {
         if (Interlocked.Increment(ref Calls) > CancelAfter) ToCancel?.Cancel();
+        if (Spin > 0) Thread.SpinWait(Spin);
         ct.ThrowIfCancellationRequested();
         var word = request.Query.Split(' ')[^1];
         if (word == "Portugal") throw new InvalidOperationException("index unavailable");
