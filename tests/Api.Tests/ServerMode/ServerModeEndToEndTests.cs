@@ -80,16 +80,35 @@ public sealed class PostgresServiceFixture : BareServiceFixture
 /// <summary>Bad server-mode configuration fails at start, in one message that names the cause.</summary>
 public sealed class ServerModeConfigurationTests
 {
-    static async Task<Exception> StartFailureAsync(string connectionString)
+    static Task<Exception> StartFailureAsync(string connectionString) => StartFailureAsync(options =>
+    {
+        options.Storage.Provider = "postgres";
+        options.Storage.ConnectionString = connectionString;
+    });
+
+    static async Task<Exception> StartFailureAsync(Action<RagOptions> configure)
     {
         using var data = new Rag.Testing.TempDir();
         var options = new RagOptions { DataDirectory = data.Path };
-        options.Storage.Provider = "postgres";
-        options.Storage.ConnectionString = connectionString;
+        configure(options);
         await using var runtime = new RagRuntime(
             Microsoft.Extensions.Options.Options.Create(options), RuntimeRole.Service,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<RagRuntime>.Instance);
         return await Assert.ThrowsAnyAsync<Exception>(() => runtime.InitializeAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Qdrant_down_fails_at_start_naming_its_address()
+    {
+        // Nothing listens on port 1: the start-up check fails within its few short attempts, with no encoder configured.
+        var error = await StartFailureAsync(options =>
+        {
+            options.Vectors.Provider = "qdrant";
+            options.Vectors.QdrantUrl = "http://127.0.0.1:1";
+        });
+        Assert.IsType<InvalidOperationException>(error);
+        Assert.Contains("http://127.0.0.1:1", error.Message);
+        Assert.Contains("not reachable", error.Message);
     }
 
     [SkippableFact]
