@@ -4,10 +4,14 @@ using Rag.Retriever;
 using Rag.Retriever.Lexical;
 using Rag.Retriever.Vectors;
 
-// Usage: dotnet run --project bench/Retriever.Bench -c Release -- [path/to/dev-v1.1.json]
+// Usage: dotnet run --project bench/Retriever.Bench -c Release -- [path/to/dev-v1.1.json] [--postgres CONNECTION]
 // Prints recall@5/@20 and queries per second of BM25 for each analyser variant over all 10,570
 // SQuAD dev questions, and the exact vector search against a scalar loop on the same data (a ratio).
-var path = args.FirstOrDefault() ?? FindSquad();
+// With --postgres, also server mode's BM25 (PostgresBm25Index, in a throwaway schema): its recall and
+// its median query latency against the embedded index's, measured in the same run.
+var postgresAt = Array.IndexOf(args, "--postgres");
+var postgres = postgresAt >= 0 && postgresAt + 1 < args.Length ? args[postgresAt + 1] : null;
+var path = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (postgresAt < 0 || i != postgresAt + 1)).FirstOrDefault() ?? FindSquad();
 if (path is null)
 {
     Console.Error.WriteLine("SQuAD dev-v1.1.json not found: pass its path, or set RAG_SHARED_DATA.");
@@ -46,6 +50,8 @@ foreach (var (name, analyzer) in variants)
     Console.WriteLine($"BM25 {name,-34} recall@1 {top1 / n:F3}  @5 {top5 / n:F3}  @20 {top20 / n:F3}  " +
                       $"index {build.Elapsed.TotalSeconds:F2} s, search {clock.Elapsed.TotalSeconds:F2} s ({n / clock.Elapsed.TotalSeconds:F0} q/s)");
 }
+
+if (postgres is not null) await ServerModeBm25.RunAsync(postgres, paragraphs, questions);
 
 // Vector kernel: the index's SIMD scan against a scalar dot-product loop over the same matrix.
 const int Dim = 768, Rows = 20_000, Queries = 200;

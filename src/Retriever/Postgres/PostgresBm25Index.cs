@@ -28,7 +28,7 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(documentId);
         // Analyse before opening a transaction: it is the expensive part.
         var lengths = new int[chunks.Count];
-        var (terms, termChunks, tfs) = (new List<string>(), new List<string>(), new List<int>());
+        var (terms, termChunks, tfs, termLengths) = (new List<string>(), new List<string>(), new List<int>(), new List<int>());
         for (var i = 0; i < chunks.Count; i++)
         {
             var analysed = options.Analyzer.Analyze(chunks[i].Text);
@@ -38,6 +38,7 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
                 terms.Add(group.Key);
                 termChunks.Add(chunks[i].ChunkId);
                 tfs.Add(group.Count());
+                termLengths.Add(analysed.Count);
             }
         }
 
@@ -51,9 +52,9 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
                 SELECT $1, chunk_id, $2, length FROM unnest($3::text[], $4::int[]) AS c (chunk_id, length)
                 """, ct, tenantId, documentId, chunks.Select(x => x.ChunkId).ToArray(), lengths);
             await ExecuteAsync(c, tx, """
-                INSERT INTO bm25_postings (tenant_id, term, chunk_id, tf)
-                SELECT $1, term, chunk_id, tf FROM unnest($2::text[], $3::text[], $4::int[]) AS p (term, chunk_id, tf)
-                """, ct, tenantId, terms.ToArray(), termChunks.ToArray(), tfs.ToArray());
+                INSERT INTO bm25_postings (tenant_id, term, chunk_id, document_id, tf, length)
+                SELECT $1, term, chunk_id, $2, tf, length FROM unnest($3::text[], $4::text[], $5::int[], $6::int[]) AS p (term, chunk_id, tf, length)
+                """, ct, tenantId, documentId, terms.ToArray(), termChunks.ToArray(), tfs.ToArray(), termLengths.ToArray());
             await AddToStatisticsAsync(c, tx, tenantId, chunks.Count, lengths.Sum(l => (long)l), ct);
         }, ct);
     }
@@ -68,22 +69,22 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
         var terms = options.Analyzer.Analyze(query);
         if (terms.Count == 0) return [];
 
-        // score = Σ_t weight(t) · idf(t) · tf·(k1 + 1) / (tf + k1·(1 − b + b·|d|/avgdl)),  idf(t) = ln(1 + (N − df + 0.5)/(df + 0.5))
+        // score = Σ_t weight(t) · idf(t) · tf·(k1 + 1) / (tf + k1·(1 − b + b·|d|/avgdl)),  idf(t) = ln(1 + (N − df + 0.5)/(df + 0.5)).
+        // idf is computed once per query term; the sum then reads postings alone. All in float8 (numeric is slow).
         var sql = $"""
-            WITH stats AS (SELECT chunks AS n, total_length::float8 / chunks AS avgdl FROM bm25_stats WHERE tenant_id = $1 AND chunks > 0),
-                 q AS (SELECT term, count(*) AS weight FROM unnest($2::text[]) AS term GROUP BY term),
-                 df AS (SELECT p.term, count(*) AS df FROM bm25_postings p JOIN q USING (term) WHERE p.tenant_id = $1 GROUP BY p.term)
-            SELECT c.chunk_id, c.document_id,
-                   sum(q.weight * ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
-                       * p.tf * ($3 + 1) / (p.tf + $3 * (1 - $4 + $4 * c.length / s.avgdl))) AS score
-            FROM q JOIN df USING (term)
-                 JOIN bm25_postings p ON p.tenant_id = $1 AND p.term = q.term
-                 JOIN bm25_chunks c ON c.tenant_id = $1 AND c.chunk_id = p.chunk_id
+            WITH stats AS (SELECT chunks::float8 AS n, total_length::float8 / chunks AS avgdl FROM bm25_stats WHERE tenant_id = $1 AND chunks > 0),
+                 q AS (SELECT term, count(*)::float8 AS weight FROM unnest($2::text[]) AS term GROUP BY term),
+                 idf AS (SELECT q.term, q.weight * ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS w
+                         FROM q CROSS JOIN stats s
+                              CROSS JOIN LATERAL (SELECT count(*)::float8 AS df FROM bm25_postings p WHERE p.tenant_id = $1 AND p.term = q.term) d
+                         WHERE d.df > 0)
+            SELECT p.chunk_id, p.document_id, sum(i.w * p.tf * ($3 + 1) / (p.tf + $3 * (1 - $4 + $4 * p.length / s.avgdl))) AS score
+            FROM idf i JOIN bm25_postings p ON p.tenant_id = $1 AND p.term = i.term
                  CROSS JOIN stats s
-                 {(filter.Tags is { Count: > 0 } ? "JOIN bm25_documents d ON d.tenant_id = $1 AND d.document_id = c.document_id AND d.tags && $6" : "")}
-            {(filter.DocumentIds is { Count: > 0 } ? "WHERE c.document_id = ANY($7)" : "")}
-            GROUP BY c.chunk_id, c.document_id
-            ORDER BY score DESC, c.chunk_id
+                 {(filter.Tags is { Count: > 0 } ? "JOIN bm25_documents d ON d.tenant_id = $1 AND d.document_id = p.document_id AND d.tags && $6" : "")}
+            {(filter.DocumentIds is { Count: > 0 } ? "WHERE p.document_id = ANY($7)" : "")}
+            GROUP BY p.chunk_id, p.document_id
+            ORDER BY score DESC, p.chunk_id
             LIMIT $5
             """;
         await using var c = await OpenAsync(ct);

@@ -16,11 +16,14 @@ CREATE TABLE bm25_chunks (
 );
 CREATE INDEX ix_bm25_chunks_document ON bm25_chunks (tenant_id, document_id);
 
+-- A posting repeats its chunk's document and length so that scoring reads postings alone (no join per hit).
 CREATE TABLE bm25_postings (
-    tenant_id  TEXT NOT NULL,
-    term       TEXT NOT NULL,
-    chunk_id   TEXT NOT NULL,
-    tf         INTEGER NOT NULL,
+    tenant_id    TEXT NOT NULL,
+    term         TEXT NOT NULL,
+    chunk_id     TEXT NOT NULL,
+    document_id  TEXT NOT NULL,
+    tf           INTEGER NOT NULL,
+    length       INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, term, chunk_id),
     FOREIGN KEY (tenant_id, chunk_id) REFERENCES bm25_chunks (tenant_id, chunk_id) ON DELETE CASCADE
 );
