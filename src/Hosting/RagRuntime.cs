@@ -99,9 +99,11 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
             var lexical = await OpenLexicalIndexAsync(data, ct);
             parts = new Parts(store, vectors, lexical, questionEncoder, contextEncoder, generator);
         }
-        catch
+        catch (Exception e)
         {
             foreach (var part in opened) await CloseAsync(part);
+            // An index file held by another process is a configuration problem too: one line, not a stack trace.
+            if (e is IOException) throw new InvalidOperationException(e.Message, e);
             throw;
         }
         var context = parts.ContextEncoder;

@@ -98,6 +98,20 @@ public sealed class ServerModeConfigurationTests
     }
 
     [Fact]
+    public async Task A_second_process_on_an_embedded_data_folder_fails_at_start_saying_it_is_in_use()
+    {
+        using var data = new Rag.Testing.TempDir();
+        var options = Microsoft.Extensions.Options.Options.Create(new RagOptions { DataDirectory = data.Path });
+        var log = Microsoft.Extensions.Logging.Abstractions.NullLogger<RagRuntime>.Instance;
+        await using var first = new RagRuntime(options, RuntimeRole.Service, log);
+        await first.InitializeAsync(CancellationToken.None);
+        await using var second = new RagRuntime(options, RuntimeRole.IngestWorker, log);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.InitializeAsync(CancellationToken.None));
+        Assert.Contains("in use by another process", error.Message);
+        await first.Store.CheckHealthAsync(CancellationToken.None); // the first is untouched
+    }
+
+    [Fact]
     public async Task Qdrant_down_fails_at_start_naming_its_address()
     {
         // Nothing listens on port 1: the start-up check fails within its few short attempts, with no encoder configured.
