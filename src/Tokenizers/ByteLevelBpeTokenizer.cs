@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
+using Rag.Tokenizers.Normalization;
 
 namespace Rag.Tokenizers;
 
@@ -158,11 +159,10 @@ public sealed partial class ByteLevelBpeTokenizer : ITokenizer
     int EncodeOrdinary(string text, List<int>? ids)
     {
         if (text.Length == 0) return 0;
-        if (_nfc)
-        {
-            // Qwen2's tokenizer.json asks for NFC. Text with a lone surrogate cannot be normalized and is left as it is.
-            try { text = text.Normalize(NormalizationForm.FormC); } catch (ArgumentException) { }
-        }
+        // Qwen2's tokenizer.json asks for NFC. Not string.Normalize: under InvariantGlobalization (Directory.Build.props)
+        // it returns its input unchanged, so decomposed accents would tokenize unlike Hugging Face's. Ours leaves lone
+        // surrogates as they are and returns the same instance for text already in NFC.
+        if (_nfc) text = UnicodeNfc.Normalize(text);
         if (_addPrefixSpace && !char.IsWhiteSpace(text[0])) text = " " + text;
         var pieces = new List<(int Start, int Length)>();
         _preTokenizer.Split(text, pieces);
