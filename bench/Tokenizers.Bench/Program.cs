@@ -3,8 +3,10 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Rag.Tokenizers;
+using Rag.Tokenizers.Normalization;
 
-// Encodes the 2,067 SQuAD v1.1 dev paragraphs on one thread and prints MB/s (UTF-8 bytes of input per second).
+// Encodes the 2,067 SQuAD v1.1 dev paragraphs on one thread and prints MB/s (UTF-8 bytes of input per second); then
+// times UnicodeNfc.Normalize against a plain copy of the same texts.
 // Both wall-clock and this thread's CPU time are printed: on a shared, overloaded machine the wall clock mostly
 // measures waiting for a core, while thread CPU time (CLOCK_THREAD_CPUTIME_ID) measures the work.
 // Usage: dotnet run -c Release --project bench/Tokenizers.Bench [-- <shared/data folder>]
@@ -33,7 +35,38 @@ Measure("GPT-2 byte-level BPE (encoder.json + vocab.bpe)",
     () => ByteLevelBpeTokenizer.FromVocabAndMerges(Path.Combine(data, "gpt2-bpe", "encoder.json"), Path.Combine(data, "gpt2-bpe", "vocab.bpe")));
 Measure("Llama 3 tiktoken BPE (tokenizer.model)",
     () => ByteLevelBpeTokenizer.FromTiktoken(Path.Combine(data, "llama3-tokenizer", "tokenizer.model")));
+
+// NFC (Qwen2's normalizer) against a plain copy of each text, measured in the same run: text already in NFC should
+// cost about as little as copying it, since Normalize then only scans it and returns the same string.
+MeasureNfc("NFC on the SQuAD paragraphs", paragraphs);
+MeasureNfc("NFC on Russian, Greek, Chinese, Korean, Vietnamese (already NFC)",
+    Repeat("\u0421\u044A\u0435\u0448\u044C \u0436\u0435 \u0435\u0449\u0451 \u044D\u0442\u0438\u0445 \u043C\u044F\u0433\u043A\u0438\u0445 " +
+        "\u0395\u03BB\u03BB\u03B7\u03BD\u03B9\u03BA\u03AC \u4E2D\u6587\u5B57\u7B26 \uD55C\uAD6D\uC5B4 Ti\u1EBFng Vi\u1EC7t. "));
+MeasureNfc("NFC on French with decomposed accents (every accent composed)",
+    Repeat("Le cafe\u0301 de\u0301ja\u0300 ferme\u0301, l'e\u0301te\u0301 s'ache\u0300ve a\u0300 Orle\u0301ans. "));
 return 0;
+
+static string[] Repeat(string sentence) =>
+    [.. Enumerable.Range(0, 2000).Select(i => string.Concat(Enumerable.Repeat(sentence, 8)) + i)];
+
+void MeasureNfc(string name, string[] texts)
+{
+    long chars = texts.Sum(t => (long)t.Length);
+    int changed = texts.Count(t => !ReferenceEquals(t, UnicodeNfc.Normalize(t))); // also the warm-up
+    long sink = 0;
+    double nfc = double.MaxValue, copy = double.MaxValue;
+    for (int run = 0; run < Runs * 4; run++)
+    {
+        double cpu0 = ThreadCpuSeconds();
+        foreach (var t in texts) sink += UnicodeNfc.Normalize(t).Length;
+        nfc = Math.Min(nfc, ThreadCpuSeconds() - cpu0);
+        cpu0 = ThreadCpuSeconds();
+        foreach (var t in texts) sink += new string(t.AsSpan()).Length;
+        copy = Math.Min(copy, ThreadCpuSeconds() - cpu0);
+    }
+    Console.WriteLine($"{name}: {texts.Length:N0} texts, {chars / 1e6:F2} M UTF-16 chars, {changed:N0} changed by NFC (checksum {sink % 10})");
+    Console.WriteLine($"  best of {Runs * 4} by thread CPU time: Normalize {nfc * 1e9 / chars:F2} ns/char, a plain copy {copy * 1e9 / chars:F2} ns/char: {nfc / copy:F2} x the copy");
+}
 
 void Measure(string name, Func<ITokenizer> load)
 {
