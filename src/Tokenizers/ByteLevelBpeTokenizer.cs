@@ -10,7 +10,8 @@ namespace Rag.Tokenizers;
 /// Byte-level BPE (GPT-2, Llama 3, Qwen2): text is split by the pre-tokenizer regex, each piece's UTF-8 bytes
 /// start as one symbol per byte, and the adjacent pair with the lowest merge rank is merged until none is left
 /// (Sennrich et al. 2016 over bytes, as in openai/gpt-2 encoder.py and tiktoken). Every string round-trips:
-/// Decode(Encode(s)) == s for any valid UTF-16 text; a lone surrogate encodes as U+FFFD. Thread-safe.
+/// Decode(Encode(s)) == s for any valid UTF-16 text (its NFC when tokenizer.json asks for NFC, as Qwen2's does);
+/// a lone surrogate encodes as U+FFFD. Thread-safe.
 /// </summary>
 public sealed partial class ByteLevelBpeTokenizer : ITokenizer
 {

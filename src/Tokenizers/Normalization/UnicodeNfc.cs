@@ -44,7 +44,7 @@ public static partial class UnicodeNfc
             }
             var segment = text.AsSpan(boundary, end - boundary);
             var normalized = (scratch ??= new Scratch()).Normalize(segment);
-            if (result is not null || !normalized.SequenceEqual(segment))
+            if (result is not null || !normalized.Equals(segment))
             {
                 result ??= new StringBuilder(text.Length + 16);
                 result.Append(text, copied, boundary - copied).Append(normalized);
@@ -74,19 +74,21 @@ public static partial class UnicodeNfc
         int _count;
         readonly StringBuilder _chars = new();
 
-        public string Normalize(ReadOnlySpan<char> segment)
+        /// <summary>The segment's NFC, in a builder that the next call reuses.</summary>
+        public StringBuilder Normalize(ReadOnlySpan<char> segment)
         {
             _count = 0;
             for (int i = 0; i < segment.Length;) Decompose(ReadCodePoint(segment, ref i));
             Compose();
             _chars.Clear();
+            Span<char> pair = stackalloc char[2];
             for (int k = 0; k < _count; k++)
             {
                 int cp = _cps[k];
-                if (cp > 0xFFFF) _chars.Append(char.ConvertFromUtf32(cp));
+                if (cp > 0xFFFF) _chars.Append(pair[..new Rune(cp).EncodeToUtf16(pair)]);
                 else _chars.Append((char)cp); // a lone surrogate goes back as it came
             }
-            return _chars.ToString();
+            return _chars;
         }
 
         /// <summary>Full canonical decomposition (D68), each code point put in canonical order as it is added (D109).</summary>

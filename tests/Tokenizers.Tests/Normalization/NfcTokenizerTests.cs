@@ -58,6 +58,7 @@ public class NfcTokenizerTests
         {
             Assert.Equal(plain.Encode(nfcForms[k]), nfc.Encode(otherForms[k]));
             Assert.Equal(plain.Encode(nfcForms[k]), nfc.Encode(nfcForms[k]));
+            Assert.Equal(nfcForms[k], nfc.Decode(nfc.Encode(otherForms[k])));
             // Without the normalizer the two spellings tokenize apart: the test above would catch a no-op NFC.
             Assert.NotEqual(plain.Encode(nfcForms[k]), plain.Encode(otherForms[k]));
         }
