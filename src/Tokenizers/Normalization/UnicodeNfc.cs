@@ -25,11 +25,29 @@ public static partial class UnicodeNfc
         StringBuilder? result = null;
         Scratch? scratch = null;
         int copied = 0, boundary = i > 0 ? i - 1 : 0, lastCcc = 0;
-        while (i < text.Length)
+        var span = text.AsSpan();
+        byte[] blockIndex = Tables.BlockIndex;
+        ushort[] blocks = Tables.Blocks;
+        while (i < span.Length)
         {
             int start = i;
-            int cp = ReadCodePoint(text, ref i);
-            int p = cp < 0x300 ? 0 : Properties(cp);
+            if (span[i] < 0x300)
+            {
+                // A run below U+0300: all boundaries. Short runs (the spaces between words of other scripts) are
+                // stepped over; a long one is skipped by the same vectorized scan as above.
+                int limit = Math.Min(span.Length, i + 16);
+                do i++; while (i < limit && span[i] < 0x300);
+                if (i == limit && i < span.Length && span[i] < 0x300)
+                {
+                    int run = span[i..].IndexOfAnyInRange('\u0300', '\uFFFF');
+                    i = run < 0 ? span.Length : i + run;
+                }
+                boundary = i - 1;
+                lastCcc = 0;
+                continue;
+            }
+            int cp = ReadCodePoint(span, ref i);
+            int p = blocks[blockIndex[cp >> 8] << 8 | (cp & 0xFF)];
             int ccc = p & CccMask;
             if ((p & (QcNo | QcMaybe)) == 0 && (ccc == 0 || lastCcc <= ccc))
             {
