@@ -133,10 +133,47 @@ public sealed class DocumentIngestion
         return existed;
     }
 
-    /// <summary>Queues the document for ingestion again (e.g. after it failed, or after the encoder changed).</summary>
+    /// <summary>
+    /// Queues the document for ingestion again (e.g. after it failed, or after the encoder changed); the job id, or null
+    /// when the tenant has no such document. The stored chunks keep serving until the job replaces them.
+    /// </summary>
     public async Task<string?> ReingestAsync(string tenantId, string documentId, CancellationToken ct = default)
     {
         if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return null;
+        return await RequeueAsync(tenantId, documentId, ct);
+    }
+
+    /// <summary>
+    /// Queues every document of the tenant (or only those with <paramref name="onlyStatus"/>, e.g. Failed) for ingestion
+    /// again; returns how many were queued. For a changed chunking setting or encoder, or to retry every failure.
+    /// </summary>
+    public async Task<int> ReingestAllAsync(string tenantId, DocumentStatus? onlyStatus = null, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        const int pageSize = 200;
+        // The listing is newest first: an upload during the walk shifts later pages by one, so a document
+        // can be listed twice; it is queued once. (A new upload is queued by its own upload anyway.)
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var queued = 0;
+        for (var offset = 0; ; offset += pageSize)
+        {
+            var page = await _store.Documents.ListAsync(tenantId, offset, pageSize, null, ct);
+            foreach (var document in page.Items)
+            {
+                if (onlyStatus is { } status && document.Status != status) continue;
+                if (!seen.Add(document.Id)) continue;
+                if (await RequeueAsync(tenantId, document.Id, ct) is not null) queued++;
+            }
+            if (page.Items.Count < pageSize) break;
+        }
+        _logger.LogInformation("Queued {Count} document(s) of tenant {TenantId} for ingestion again (status filter {Status})",
+            queued, tenantId, onlyStatus?.ToString() ?? "none");
+        return queued;
+    }
+
+    /// <summary>Marks the document queued and enqueues its job; null when the row is gone (deleted meanwhile).</summary>
+    async Task<string?> RequeueAsync(string tenantId, string documentId, CancellationToken ct)
+    {
         try { await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Queued, null, ct); }
         catch (KeyNotFoundException) { return null; }
         return (await EnqueueAsync(tenantId, documentId, ct)).Id;

@@ -144,6 +144,60 @@ public class DocumentIngestionTests
         Assert.DoesNotContain(h.Vectors.Records, r => r.DocumentId == gone.Document.Id);
     }
 
+    [Fact]
+    public async Task ReingestQueuesTheDocumentAgainAndItsJobReplacesTheIndexEntries()
+    {
+        var h = new Harness();
+        var doc = (await h.SubmitTextAsync("a.txt", Harness.Prose(30))).Document;
+        await h.Pipeline.RunAsync(T, doc.Id);
+        var chunks = await h.Store.Chunks.GetChunksAsync(T, doc.Id);
+
+        var jobId = await h.Ingestion.ReingestAsync(T, doc.Id);
+        Assert.Equal(jobId, h.Store.Queue.All[^1].Id);
+        Assert.Equal(new IngestJobPayload(T, doc.Id), IngestJobPayload.Parse(h.Store.Queue.All[^1].Payload));
+        Assert.Equal(DocumentStatus.Queued, (await h.Store.Documents.GetAsync(T, doc.Id))!.Status);
+        Assert.Equal(chunks.Count, (await h.Store.Chunks.GetChunksAsync(T, doc.Id)).Count); // still served until the job runs
+
+        Assert.Equal(IngestOutcome.Indexed, await h.Pipeline.RunAsync(T, doc.Id));
+        await h.AssertIndexedOnceAsync(doc.Id);
+        Assert.Equal(chunks.Select(c => c.Text), (await h.Store.Chunks.GetChunksAsync(T, doc.Id)).Select(c => c.Text));
+
+        Assert.Null(await h.Ingestion.ReingestAsync(T, "no-such-document"));
+        Assert.Null(await h.Ingestion.ReingestAsync("t2", doc.Id)); // another tenant's document
+        Assert.Equal(2, h.Store.Queue.All.Count);
+    }
+
+    [Fact]
+    public async Task ReingestAllPagesThroughEveryDocumentOfTheTenantOnceAndFiltersByStatus()
+    {
+        var h = new Harness();
+        // More than one page (200) of documents, every tenth failed.
+        var ids = new List<string>();
+        for (var i = 0; i < 450; i++)
+        {
+            var id = (await h.SubmitTextAsync($"d{i}.txt", $"Document number {i}.")).Document.Id;
+            await h.Store.Documents.SetStatusAsync(T, id, i % 10 == 0 ? DocumentStatus.Failed : DocumentStatus.Indexed, i % 10 == 0 ? "boom" : null);
+            ids.Add(id);
+        }
+        await h.Ingestion.SubmitAsync("t2", DocumentUpload.FromText("other", "Another tenant's document."));
+        var jobsBefore = h.Store.Queue.All.Count;
+
+        Assert.Equal(45, await h.Ingestion.ReingestAllAsync(T, DocumentStatus.Failed));
+        var failedJobs = h.Store.Queue.All.Skip(jobsBefore).Select(j => IngestJobPayload.Parse(j.Payload)).ToList();
+        Assert.Equal(ids.Where((_, i) => i % 10 == 0).Order(), failedJobs.Select(p => p.DocumentId).Order());
+        Assert.All(failedJobs, p => Assert.Equal(T, p.TenantId));
+        Assert.Equal(DocumentStatus.Queued, (await h.Store.Documents.GetAsync(T, ids[0]))!.Status);
+        Assert.Null((await h.Store.Documents.GetAsync(T, ids[0]))!.Error);
+        Assert.Equal(DocumentStatus.Indexed, (await h.Store.Documents.GetAsync(T, ids[1]))!.Status);
+
+        Assert.Equal(0, await h.Ingestion.ReingestAllAsync(T, DocumentStatus.Processing));
+        jobsBefore = h.Store.Queue.All.Count;
+        Assert.Equal(450, await h.Ingestion.ReingestAllAsync(T, null));
+        var all = h.Store.Queue.All.Skip(jobsBefore).Select(j => IngestJobPayload.Parse(j.Payload).DocumentId).ToList();
+        Assert.Equal(ids.Order(), all.Order()); // each once, none of the other tenant's
+        Assert.Equal(0, await h.Ingestion.ReingestAllAsync("no-such-tenant", null));
+    }
+
     sealed class NonSeekableStream(byte[] data) : MemoryStream(data)
     {
         public override bool CanSeek => false;

@@ -36,6 +36,49 @@ public sealed class DocumentPageTests(WebFixture fixture)
     }
 
     [SkippableFact]
+    public async Task Re_ingest_is_offered_on_failed_documents_only_and_runs_the_document_again()
+    {
+        Skip.IfNot(WebFixture.BrowserAvailable, WebFixture.SkipReason);
+        await using var session = await fixture.OpenAsync(nameof(Re_ingest_is_offered_on_failed_documents_only_and_runs_the_document_again));
+        var page = session.Page;
+        await session.AddTextDocumentAsync("Harbour notes", "The harbour master logs every ship that enters the port.");
+        await session.SignInAsync();
+        // A zip signature and nothing after it: accepted as .docx, fails in extraction.
+        await page.Locator("#file-input").SetInputFilesAsync(new FilePayload
+        {
+            Name = "broken.docx",
+            MimeType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Buffer = "PK\x03\x04 not really a Word document"u8.ToArray(),
+        });
+        var broken = page.Locator("#doc-list li").Filter(new() { HasText = "broken" });
+        await Expect(broken).ToHaveAttributeAsync("data-status", "failed", new() { Timeout = 60_000 });
+        var error = await broken.Locator(".doc-error").TextContentAsync();
+        await Expect(page.Locator("#doc-list li[data-status='indexed']")).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await Expect(page.Locator("#doc-list li[data-status='indexed']").GetByRole(AriaRole.Button, new() { Name = "Re-ingest Harbour notes" })).ToBeHiddenAsync();
+
+        var reingest = broken.GetByRole(AriaRole.Button, new() { Name = "Re-ingest broken" });
+        var response = await page.RunAndWaitForResponseAsync(() => reingest.ClickAsync(),
+            r => r.Url.EndsWith("/reingest") && r.Request.Method == "POST");
+        Assert.Equal(202, response.Status);
+        var jobId = (await response.JsonAsync())?.GetProperty("jobId").GetString();
+        Assert.False(string.IsNullOrEmpty(jobId));
+
+        // The job ran (the row read failed before it, too), and the list followed the document back to failed, with the same error.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while ((await fixture.Store.Jobs.GetAsync(jobId!))?.Status is not Rag.Storage.JobStatus.Done)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} did not finish");
+            await Task.Delay(100);
+        }
+        await Expect(broken).ToHaveAttributeAsync("data-status", "failed", new() { Timeout = 60_000 });
+        await Expect(broken.Locator(".doc-error")).ToHaveTextAsync(error!);
+        await Expect(reingest).ToBeVisibleAsync();
+        await Expect(page.Locator("#doc-list li")).ToHaveCountAsync(2);
+        await session.ScreenshotAsync("reingested");
+        session.AssertClean("re-ingest");
+    }
+
+    [SkippableFact]
     public async Task Search_filters_by_title_and_delete_asks_first_then_removes_the_document()
     {
         Skip.IfNot(WebFixture.BrowserAvailable, WebFixture.SkipReason);

@@ -19,6 +19,8 @@ public static class DocumentsApi
         api.MapGet("/{id}", Get);
         api.MapGet("/{id}/chunks", Chunks);
         api.MapDelete("/{id}", Delete);
+        api.MapPost("/{id}/reingest", Reingest);
+        api.MapPost("/reingest", ReingestAll);
         return api;
     }
 
@@ -96,8 +98,44 @@ public static class DocumentsApi
     static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, ClaimsPrincipal user, DocumentIngestion ingestion, CancellationToken ct) =>
         await ingestion.DeleteAsync(user.Tenant(), id, ct) ? TypedResults.NoContent() : NotFound(id);
 
+    /// <summary>Queues the document for ingestion again; its status goes to queued, then indexed or failed as a new upload's would.</summary>
+    static async Task<Results<Accepted<ReingestResponse>, ProblemHttpResult>> Reingest(string id, ClaimsPrincipal user, DocumentIngestion ingestion, CancellationToken ct) =>
+        await ingestion.ReingestAsync(user.Tenant(), id, ct) is { } jobId
+            ? TypedResults.Accepted($"/v1/documents/{id}", new ReingestResponse(id, jobId))
+            : NotFound(id);
+
+    /// <summary>Queues every document of the tenant, or only those with ?status= (e.g. failed).</summary>
+    static async Task<Results<Accepted<ReingestAllResponse>, ProblemHttpResult>> ReingestAll(
+        ClaimsPrincipal user, DocumentIngestion ingestion, CancellationToken ct, [FromQuery] string? status = null)
+    {
+        if (!TryParseStatus(status, out var only))
+            return TypedResults.Problem(statusCode: 400, title: "Unknown status", detail: UnknownStatusMessage(status!));
+        return TypedResults.Accepted((string?)null, new ReingestAllResponse(await ingestion.ReingestAllAsync(user.Tenant(), only, ct)));
+    }
+
+    /// <summary>A status as the API writes it (queued, processing, indexed, failed; any case); null or empty means any status.</summary>
+    internal static bool TryParseStatus(string? value, out DocumentStatus? status)
+    {
+        status = null;
+        if (string.IsNullOrWhiteSpace(value)) return true;
+        // Names only: Enum.TryParse would also take "3" or "1,2".
+        foreach (var candidate in Enum.GetValues<DocumentStatus>())
+            if (string.Equals(candidate.ToString(), value.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                status = candidate;
+                return true;
+            }
+        return false;
+    }
+
+    internal static string UnknownStatusMessage(string value) =>
+        $"Unknown document status '{value}'; allowed: {string.Join(", ", Enum.GetNames<DocumentStatus>().Select(n => n.ToLowerInvariant()))}.";
+
     internal static ProblemHttpResult NotFound(string id) =>
         TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No document '{id}' in this tenant.");
 
     static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 }
+
+public sealed record ReingestResponse(string DocumentId, string JobId);
+public sealed record ReingestAllResponse(int Queued);

@@ -93,7 +93,7 @@ static class DocumentCommands
 
     public static Command Docs()
     {
-        var docs = new Command("docs", "List or delete documents.");
+        var docs = new Command("docs", "List, delete or re-ingest documents.");
         var list = new Command("list", "List the tenant's documents.");
         list.Options.Add(CliHost.Tenant);
         list.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
@@ -128,6 +128,62 @@ static class DocumentCommands
 
         docs.Subcommands.Add(list);
         docs.Subcommands.Add(delete);
+        docs.Subcommands.Add(Reingest());
         return docs;
+    }
+
+    /// <summary>
+    /// Queues documents for ingestion again. Only queues: this process runs no worker, so the jobs wait for the service
+    /// (or `rag worker --drain`); the stored chunks keep serving until each job replaces them.
+    /// </summary>
+    static Command Reingest()
+    {
+        var reingest = new Command("reingest", "Queue a document (or --all, optionally --status failed) for ingestion again.");
+        var id = new Argument<string?>("id") { Description = "The document id.", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Every document of the tenant." };
+        var status = new Option<string?>("--status") { Description = "With --all: only documents with this status (queued, processing, indexed, failed)." };
+        reingest.Arguments.Add(id);
+        reingest.Options.Add(all);
+        reingest.Options.Add(status);
+        reingest.Options.Add(CliHost.Tenant);
+        reingest.SetAction((parse, ct) =>
+        {
+            // Argument mistakes are caught before the data folder (and any model) is opened.
+            var (documentId, everything, statusText) = (parse.GetValue(id), parse.GetValue(all), parse.GetValue(status));
+            var mistake =
+                documentId is not null && everything ? "Give either a document ID or --all, not both."
+                : documentId is null && !everything ? "Give a document ID, or --all for every document."
+                : statusText is not null && !everything ? "--status goes with --all."
+                : !Apis.DocumentsApi.TryParseStatus(statusText, out _) ? Apis.DocumentsApi.UnknownStatusMessage(statusText!)
+                : null;
+            if (mistake is not null)
+            {
+                Console.Error.WriteLine($"rag: {mistake}");
+                return Task.FromResult(1);
+            }
+            Apis.DocumentsApi.TryParseStatus(statusText, out var only);
+
+            return CliHost.RunAsync(parse, async (services, token) =>
+            {
+                var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
+                var ingestion = services.GetRequiredService<DocumentIngestion>();
+                if (documentId is not null)
+                {
+                    var jobId = await ingestion.ReingestAsync(tenant.Id, documentId, token)
+                        ?? throw new CliException($"No document '{documentId}' in tenant '{tenant.Name}'.");
+                    Console.WriteLine($"Queued {documentId} for ingestion again (job {jobId}).");
+                }
+                else
+                {
+                    var queued = await ingestion.ReingestAllAsync(tenant.Id, only, token);
+                    var which = only is null ? "" : $" {only.Value.ToString().ToLowerInvariant()}";
+                    Console.WriteLine($"Queued {queued}{which} document(s) of tenant '{tenant.Name}' for ingestion again.");
+                    if (queued == 0) return 0;
+                }
+                Console.WriteLine("The running service ingests them (start it if it is stopped), or run now: rag worker --drain");
+                return 0;
+            }, ct);
+        });
+        return reingest;
     }
 }

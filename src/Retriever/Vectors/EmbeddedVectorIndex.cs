@@ -57,7 +57,10 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IAsyncDisposable, IDispo
             if (this.dimension != dimension)
                 throw new InvalidOperationException(
                     $"The vector index{(directory is null ? "" : $" in '{directory}'")} holds vectors of dimension {this.dimension}, " +
-                    $"but the encoder produces {dimension}. Use the encoder the index was built with, or delete the index and re-ingest.");
+                    $"but the encoder produces {dimension}. Configure the encoder the index was built with, or, to change encoders: " +
+                    $"stop the service, delete {(directory is null ? "the index" : $"the folder '{directory}'")}, run `rag docs reingest --all` " +
+                    "with the new encoder configured (once per tenant: --tenant NAME), then start the service (or `rag worker --drain`) " +
+                    "to embed every document again.");
         }
         finally { writer.Release(); }
     }

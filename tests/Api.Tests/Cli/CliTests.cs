@@ -8,7 +8,7 @@ namespace Rag.Api.Tests.Cli;
 [Collection(nameof(ConsoleCollection))]
 public sealed class CliTests
 {
-    static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    internal static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         using var output = new StringWriter();
@@ -17,6 +17,7 @@ public sealed class CliTests
         Console.SetError(error);
         // Spectre keeps the writer it was created with: point it at this run's output too.
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        AnsiConsole.Console.Profile.Width = 250; // wide enough that table cells (document ids) are not wrapped
         try
         {
             var code = await RagCli.RunAsync(args);
@@ -74,6 +75,70 @@ public sealed class CliTests
         var (missing, _, missingErr) = await RunAsync("ingest", Path.Combine(data.Path, "nope.txt"), "--data", data.Path);
         Assert.Equal(1, missing);
         Assert.Contains("neither a file, a folder nor a glob", missingErr);
+    }
+}
+
+/// <summary>`rag docs reingest`: it queues only; `rag worker --drain` (or the service) ingests.</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class CliReingestTests
+{
+    static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => CliTests.RunAsync(args);
+
+    [Fact]
+    public async Task Reingest_queues_one_or_all_documents_and_the_worker_ingests_them_again()
+    {
+        using var data = new TempDir();
+        using var docs = new TempDir();
+        await File.WriteAllTextAsync(Path.Combine(docs.Path, "etna.txt"), Documents.DocumentsEndToEndTests.Volcano);
+        await File.WriteAllBytesAsync(Path.Combine(docs.Path, "broken.docx"), "PK\x03\x04 not really a Word document"u8.ToArray());
+        var (ingest, _, _) = await RunAsync("ingest", docs.Path, "--data", data.Path);
+        Assert.Equal(2, ingest); // one document failed
+
+        var (all, allOut, allErr) = await RunAsync("docs", "reingest", "--all", "--status", "failed", "--data", data.Path);
+        Assert.True(all == 0, allErr);
+        Assert.Contains("Queued 1 failed document(s)", allOut);
+        Assert.Contains("rag worker --drain", allOut);
+        var (_, listed, _) = await RunAsync("docs", "list", "--data", data.Path);
+        Assert.Single(listed.Split('\n'), l => l.Contains(" queued "));
+
+        var (drain, drained, drainErr) = await RunAsync("worker", "--drain", "--data", data.Path);
+        Assert.True(drain == 0, drainErr);
+        Assert.Contains("1 job(s) finished", drained);
+        (_, listed, _) = await RunAsync("docs", "list", "--data", data.Path);
+        Assert.Contains("failed: The .docx file is corrupt", listed); // failed again, with its error
+        Assert.DoesNotContain(" queued ", listed);
+
+        var etna = System.Text.RegularExpressions.Regex.Match(listed.Split('\n').Single(l => l.Contains(" etna ")), "[0-9a-f]{32}").Value;
+        var (one, oneOut, oneErr) = await RunAsync("docs", "reingest", etna, "--data", data.Path);
+        Assert.True(one == 0, oneErr);
+        Assert.StartsWith($"Queued {etna} for ingestion again (job ", oneOut);
+        (drain, _, drainErr) = await RunAsync("worker", "--drain", "--data", data.Path);
+        Assert.True(drain == 0, drainErr);
+        var (ask, answer, askErr) = await RunAsync("search", "stratovolcano Sicily", "--data", data.Path);
+        Assert.True(ask == 0, askErr);
+        Assert.Contains("Etna", answer);
+
+        var (every, everyOut, _) = await RunAsync("docs", "reingest", "--all", "--data", data.Path);
+        Assert.Equal(0, every);
+        Assert.Contains("Queued 2 document(s)", everyOut);
+    }
+
+    [Theory]
+    [InlineData("rag: No document 'nope' in tenant", "docs", "reingest", "nope")]
+    [InlineData("rag: Give a document ID, or --all", "docs", "reingest")]
+    [InlineData("rag: Give either a document ID or --all, not both.", "docs", "reingest", "abc", "--all")]
+    [InlineData("rag: --status goes with --all.", "docs", "reingest", "abc", "--status", "failed")]
+    [InlineData("rag: Unknown document status 'broken'; allowed: queued, processing, indexed, failed.", "docs", "reingest", "--all", "--status", "broken")]
+    public async Task Reingest_mistakes_get_one_line_and_exit_code_1(string expected, params string[] args)
+    {
+        using var data = new TempDir();
+        var (created, _, createErr) = await RunAsync("keys", "create", "--data", data.Path); // the default tenant exists
+        Assert.True(created == 0, createErr);
+        var (code, output, err) = await RunAsync([.. args, "--data", data.Path]);
+        Assert.Equal(1, code);
+        Assert.StartsWith(expected, err.Trim());
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal("", output);
     }
 }
 

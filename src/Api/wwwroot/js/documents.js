@@ -1,5 +1,5 @@
 // Documents: drag-and-drop upload with per-file progress, the list with live status, title
-// search, and delete behind a confirmation dialog.
+// search, re-ingest for failed documents, and delete behind a confirmation dialog.
 
 import { api, uploadFile } from "./api.js";
 import { $, el, debounce, describeError, formatBytes, formatDate } from "./dom.js";
@@ -164,6 +164,7 @@ function render(page, title) {
 
 function createRow(doc) {
   const view = el("button", { type: "button", className: "secondary", onclick: () => openDocument({ documentId: doc.id, title: row.dataset.title }) }, "View");
+  const reingest = el("button", { type: "button", className: "secondary reingest", hidden: true, onclick: () => reingestDocument(doc.id, row) }, "Re-ingest");
   const remove = el("button", { type: "button", className: "secondary", onclick: () => confirmDelete(doc.id, row.dataset.title) }, "Delete");
   const row = el("li", { className: "doc", dataset: { id: doc.id } },
     el("div", { className: "doc-main" },
@@ -171,7 +172,7 @@ function createRow(doc) {
       el("span", { className: "badge doc-status" })),
     el("div", { className: "doc-meta" }),
     el("p", { className: "doc-error", role: "alert", hidden: true }),
-    el("div", { className: "doc-actions" }, view, remove));
+    el("div", { className: "doc-actions" }, view, reingest, remove));
   return row;
 }
 
@@ -191,10 +192,31 @@ function updateRow(row, doc) {
   error.hidden = doc.status !== "failed";
   const reason = doc.status === "failed" ? `Failed: ${doc.error ?? "no reason given"}` : "";
   if (error.textContent !== reason) error.textContent = reason; // unchanged text is not announced again
-  const [view, remove] = row.querySelectorAll(".doc-actions button");
+  const [view, reingest, remove] = row.querySelectorAll(".doc-actions button");
   view.disabled = doc.status !== "indexed";
   view.setAttribute("aria-label", `View ${doc.title}`);
+  reingest.hidden = doc.status !== "failed";
+  reingest.setAttribute("aria-label", `Re-ingest ${doc.title}`);
   remove.setAttribute("aria-label", `Delete ${doc.title}`);
+}
+
+/** Queues a failed document again; the list then follows its status (queued, processing, indexed or failed) as for an upload. */
+async function reingestDocument(id, row) {
+  const button = $(".doc-actions .reingest", row);
+  const title = row.dataset.title;
+  button.disabled = true;
+  try {
+    await api(`/v1/documents/${encodeURIComponent(id)}/reingest`, { method: "POST" });
+    announce(`${title} queued for ingestion again.`);
+    // The button hides once the row shows queued: keep keyboard focus in the row.
+    if (document.activeElement === button) $(".doc-actions button:last-child", row).focus();
+  } catch (error) {
+    // Deleted meanwhile (404): the refresh below drops the row; anything else is shown.
+    if (error.status !== 404) $("#doc-summary").textContent = `Could not re-ingest “${title}”. ${describeError(error)}`;
+  } finally {
+    button.disabled = false;
+  }
+  await refreshDocuments();
 }
 
 async function confirmDelete(id, title) {
