@@ -139,8 +139,10 @@ public sealed class DocumentIngestion
     /// </summary>
     public async Task<string?> ReingestAsync(string tenantId, string documentId, CancellationToken ct = default)
     {
-        if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return null;
-        return await RequeueAsync(tenantId, documentId, ct);
+        // The status update is scoped to the tenant, so it doubles as the existence check.
+        try { await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Queued, null, ct); }
+        catch (KeyNotFoundException) { return null; }
+        return (await EnqueueAsync(tenantId, documentId, ct)).Id;
     }
 
     /// <summary>
@@ -162,21 +164,13 @@ public sealed class DocumentIngestion
             {
                 if (onlyStatus is { } status && document.Status != status) continue;
                 if (!seen.Add(document.Id)) continue;
-                if (await RequeueAsync(tenantId, document.Id, ct) is not null) queued++;
+                if (await ReingestAsync(tenantId, document.Id, ct) is not null) queued++; // null: deleted meanwhile
             }
             if (page.Items.Count < pageSize) break;
         }
         _logger.LogInformation("Queued {Count} document(s) of tenant {TenantId} for ingestion again (status filter {Status})",
             queued, tenantId, onlyStatus?.ToString() ?? "none");
         return queued;
-    }
-
-    /// <summary>Marks the document queued and enqueues its job; null when the row is gone (deleted meanwhile).</summary>
-    async Task<string?> RequeueAsync(string tenantId, string documentId, CancellationToken ct)
-    {
-        try { await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Queued, null, ct); }
-        catch (KeyNotFoundException) { return null; }
-        return (await EnqueueAsync(tenantId, documentId, ct)).Id;
     }
 
     /// <summary>Text formats are decoded now, so binary garbage named .txt and whitespace-only files are refused before anything is stored.</summary>

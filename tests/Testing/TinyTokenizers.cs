@@ -96,42 +96,7 @@ public static class TinyTokenizers
             case "llama3":
                 var added = new JsonArray();
                 for (int i = 0; i < specials.Length; i++) added.Add(AddedToken(specials[i], first + i, withId: true));
-                WriteJson(Path.Combine(dir, "tokenizer.json"), new JsonObject
-                {
-                    ["version"] = "1.0",
-                    ["truncation"] = null,
-                    ["padding"] = null,
-                    ["added_tokens"] = added,
-                    ["normalizer"] = null,
-                    ["pre_tokenizer"] = new JsonObject
-                    {
-                        ["type"] = "Sequence",
-                        ["pretokenizers"] = new JsonArray(
-                            new JsonObject
-                            {
-                                ["type"] = "Split",
-                                ["pattern"] = new JsonObject { ["Regex"] = Llama3Regex },
-                                ["behavior"] = "Isolated",
-                                ["invert"] = false,
-                            },
-                            new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = false }),
-                    },
-                    ["post_processor"] = null,
-                    ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
-                    ["model"] = new JsonObject
-                    {
-                        ["type"] = "BPE",
-                        ["dropout"] = null,
-                        ["unk_token"] = null,
-                        ["continuing_subword_prefix"] = null,
-                        ["end_of_word_suffix"] = null,
-                        ["fuse_unk"] = false,
-                        ["byte_fallback"] = false,
-                        ["ignore_merges"] = true,
-                        ["vocab"] = vocabJson,
-                        ["merges"] = new JsonArray([.. merges.Select(m => (JsonNode)JsonValue.Create(m.Left + " " + m.Right))]),
-                    },
-                });
+                WriteJson(Path.Combine(dir, "tokenizer.json"), TokenizerJson(vocabJson, merges, Llama3Regex, normalizer: null, ignoreMerges: true, added));
                 WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject
                 {
                     ["tokenizer_class"] = "PreTrainedTokenizerFast",
@@ -143,6 +108,56 @@ public static class TinyTokenizers
         }
         return first + specials.Length;
     }
+
+    /// <summary>
+    /// The tiny byte-level BPE as one tokenizer.json, the way Llama 3 and Qwen2 ship it (Split with the given
+    /// pre-tokenizer pattern, then ByteLevel), with an optional normalizer such as {"type": "NFC"}.
+    /// </summary>
+    public static void WriteByteLevelTokenizerJson(string path, string pattern, JsonNode? normalizer = null, bool ignoreMerges = false)
+    {
+        var (vocab, merges) = TrainBpe(MergeCorpus, mergeCount: 400);
+        var vocabJson = new JsonObject();
+        for (int i = 0; i < vocab.Count; i++) vocabJson[vocab[i]] = i;
+        WriteJson(path, TokenizerJson(vocabJson, merges, pattern, normalizer, ignoreMerges, added: null));
+    }
+
+    static JsonObject TokenizerJson(JsonObject vocabJson, List<(string Left, string Right)> merges, string pattern, JsonNode? normalizer, bool ignoreMerges, JsonArray? added) =>
+        new()
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = added ?? new JsonArray(),
+            ["normalizer"] = normalizer,
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["type"] = "Split",
+                        ["pattern"] = new JsonObject { ["Regex"] = pattern },
+                        ["behavior"] = "Isolated",
+                        ["invert"] = false,
+                    },
+                    new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = false }),
+            },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE",
+                ["dropout"] = null,
+                ["unk_token"] = null,
+                ["continuing_subword_prefix"] = null,
+                ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false,
+                ["byte_fallback"] = false,
+                ["ignore_merges"] = ignoreMerges,
+                ["vocab"] = vocabJson,
+                ["merges"] = new JsonArray([.. merges.Select(m => (JsonNode)JsonValue.Create(m.Left + " " + m.Right))]),
+            },
+        };
 
     const string Llama3Regex = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 

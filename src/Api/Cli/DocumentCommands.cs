@@ -150,18 +150,18 @@ static class DocumentCommands
         {
             // Argument mistakes are caught before the data folder (and any model) is opened.
             var (documentId, everything, statusText) = (parse.GetValue(id), parse.GetValue(all), parse.GetValue(status));
+            var knownStatus = Apis.DocumentsApi.TryParseStatus(statusText, out var only);
             var mistake =
                 documentId is not null && everything ? "Give either a document ID or --all, not both."
                 : documentId is null && !everything ? "Give a document ID, or --all for every document."
                 : statusText is not null && !everything ? "--status goes with --all."
-                : !Apis.DocumentsApi.TryParseStatus(statusText, out _) ? Apis.DocumentsApi.UnknownStatusMessage(statusText!)
+                : !knownStatus ? Apis.DocumentsApi.UnknownStatusMessage(statusText!)
                 : null;
             if (mistake is not null)
             {
                 Console.Error.WriteLine($"rag: {mistake}");
                 return Task.FromResult(1);
             }
-            Apis.DocumentsApi.TryParseStatus(statusText, out var only);
 
             return CliHost.RunAsync(parse, async (services, token) =>
             {

@@ -6,43 +6,11 @@ namespace Rag.Tokenizers.Tests.Normalization;
 /// <summary>A Qwen2-style tokenizer.json, whose normalizer is NFC, tokenizes decomposed text as its composed form.</summary>
 public class NfcTokenizerTests
 {
-    /// <summary>The tiny Qwen2 vocabulary and merges as a tokenizer.json with the given normalizer (Split + ByteLevel as Qwen2 ships).</summary>
+    /// <summary>The tiny vocabulary and merges as a Qwen2-style tokenizer.json with the given normalizer.</summary>
     static ByteLevelBpeTokenizer TinyQwenJson(TempDir dir, JsonNode? normalizer)
     {
-        var source = Path.Combine(dir.Path, "source");
-        TinyTokenizers.WriteByteLevelBpe(source, "qwen2");
-        var merges = new JsonArray();
-        foreach (var line in File.ReadLines(Path.Combine(source, "merges.txt")))
-        {
-            if (line.Length == 0 || line.StartsWith("#version", StringComparison.Ordinal)) continue;
-            var pair = line.Split(' ');
-            merges.Add(new JsonArray(pair[0], pair[1]));
-        }
-        var json = new JsonObject
-        {
-            ["normalizer"] = normalizer,
-            ["pre_tokenizer"] = new JsonObject
-            {
-                ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray(
-                    new JsonObject
-                    {
-                        ["type"] = "Split",
-                        ["pattern"] = new JsonObject { ["Regex"] = PreTokenizer.Qwen2Pattern },
-                        ["behavior"] = "Isolated",
-                        ["invert"] = false,
-                    },
-                    new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = false }),
-            },
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE",
-                ["vocab"] = JsonNode.Parse(File.ReadAllText(Path.Combine(source, "vocab.json"))),
-                ["merges"] = merges,
-            },
-        };
         var path = Path.Combine(dir.Path, normalizer is null ? "plain.json" : "nfc.json");
-        File.WriteAllText(path, json.ToJsonString());
+        TinyTokenizers.WriteByteLevelTokenizerJson(path, PreTokenizer.Qwen2Pattern, normalizer);
         return ByteLevelBpeTokenizer.FromTokenizerJson(path);
     }
 
