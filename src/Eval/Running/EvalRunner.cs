@@ -62,23 +62,23 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
     /// <summary>Creates the run's record, or marks the existing one Running again (a resumed or repeated run).</summary>
     async Task RecordRunningAsync(EvalRunRecord record, CancellationToken ct)
     {
-        if (await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct) is { } existing)
+        var existing = await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct);
+        if (existing is null)
         {
-            await store.EvalRuns.UpdateAsync(existing with { Status = record.Status, ConfigJson = record.ConfigJson, Error = null, UpdatedAt = record.UpdatedAt }, ct);
-            return;
+            try
+            {
+                await store.EvalRuns.CreateAsync(record, ct);
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // Another process (or a concurrent start in this one) may have created it since we looked.
+                existing = await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct)
+                    ?? throw new InvalidOperationException(
+                        $"Eval run {record.Id} could not be recorded for tenant {record.TenantId}: {e.Message} (run ids are unique across tenants; another tenant may have this run).", e);
+            }
         }
-        try
-        {
-            await store.EvalRuns.CreateAsync(record, ct);
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested)
-        {
-            // Another process (or a concurrent start in this one) may have created it since we looked.
-            if (await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct) is not { } created)
-                throw new InvalidOperationException(
-                    $"Eval run {record.Id} could not be recorded for tenant {record.TenantId}: {e.Message} (run ids are unique across tenants; another tenant may have this run).", e);
-            await store.EvalRuns.UpdateAsync(created with { Status = record.Status, ConfigJson = record.ConfigJson, Error = null, UpdatedAt = record.UpdatedAt }, ct);
-        }
+        await store.EvalRuns.UpdateAsync(existing with { Status = record.Status, ConfigJson = record.ConfigJson, Error = null, UpdatedAt = record.UpdatedAt }, ct);
     }
 
     /// <summary>Ingests (or reuses) the corpus, asks the questions not yet answered, scores and writes the reports.</summary>
