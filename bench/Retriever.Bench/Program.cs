@@ -9,9 +9,12 @@ using Rag.Retriever.Vectors;
 // SQuAD dev questions, and the exact vector search against a scalar loop on the same data (a ratio).
 // With --postgres, also server mode's BM25 (PostgresBm25Index, in a throwaway schema): its recall and
 // its median query latency against the embedded index's, measured in the same run.
-var postgresAt = Array.IndexOf(args, "--postgres");
-var postgres = postgresAt >= 0 && postgresAt + 1 < args.Length ? args[postgresAt + 1] : null;
-var path = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (postgresAt < 0 || i != postgresAt + 1)).FirstOrDefault() ?? FindSquad();
+// With --dense ENCODER (builtin:arctic-embed-xs, builtin:all-MiniLM-L6-v2 or a model folder): dense retrieval and each
+// fusion method with that encoder instead (DenseFusion.cs).
+string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+var postgres = Option("--postgres");
+var denseEncoder = Option("--dense");
+var path = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal))).FirstOrDefault() ?? FindSquad();
 if (path is null)
 {
     Console.Error.WriteLine("SQuAD dev-v1.1.json not found: pass its path, or set RAG_SHARED_DATA.");
@@ -19,6 +22,11 @@ if (path is null)
 }
 var (paragraphs, questions) = LoadSquad(path);
 Console.WriteLine($"SQuAD dev: {paragraphs.Count} paragraphs, {questions.Count} questions, {Environment.ProcessorCount} cores");
+if (denseEncoder is not null)
+{
+    await DenseFusion.RunAsync(denseEncoder, paragraphs, questions);
+    return 0;
+}
 
 var variants = new (string Name, TextAnalyzer Analyzer)[]
 {

@@ -26,15 +26,15 @@ public static class RagHostingExtensions
         services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Vectors);
         services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Lexical);
 
-        if (!string.IsNullOrEmpty(options.Models.QuestionEncoder))
+        if (options.Models.ActiveQuestionEncoder is { } questionModelId)
         {
-            var contextModelId = options.Models.ContextEncoder ?? options.Models.QuestionEncoder;
+            var contextModelId = options.Models.ActiveContextEncoder!;
             services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(
                 sp => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().ContextEncoder!, contextModelId, ownsModel: false));
             services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().ContextEncoder!.Tokenizer); // chunks are cut in the encoder's tokens
             if (role == RuntimeRole.Service)
                 services.AddKeyedSingleton<IEmbeddingGenerator<string, Embedding<float>>>(QuestionEncoderKey,
-                    (sp, _) => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().QuestionEncoder!, options.Models.QuestionEncoder, ownsModel: false));
+                    (sp, _) => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().QuestionEncoder!, questionModelId, ownsModel: false, input: EmbeddingInput.Query));
         }
         return options;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Rag.Neural.Builtin;
 
 namespace Rag.Hosting;
 
@@ -74,11 +75,22 @@ public sealed class VectorSettings
 
 public sealed class ModelSettings
 {
-    /// <summary>Hugging Face layout folders (config.json, model.safetensors, tokenizer files). Unset: BM25-only retrieval.</summary>
-    public string? QuestionEncoder { get; set; }
+    /// <summary>
+    /// "builtin:arctic-embed-xs" (the default), "builtin:all-MiniLM-L6-v2", a Hugging Face layout folder (config.json,
+    /// model.safetensors, tokenizer files), or "none" for BM25-only retrieval.
+    /// </summary>
+    public string? QuestionEncoder { get; set; } = BuiltinEncoders.Default.Spec;
 
-    /// <summary>Defaults to the question encoder's folder when unset (a single shared bi-encoder).</summary>
+    /// <summary>Defaults to the question encoder when unset (a single shared bi-encoder); same forms as QuestionEncoder.</summary>
     public string? ContextEncoder { get; set; }
+
+    /// <summary>The question encoder setting, or null when it says none (BM25 only).</summary>
+    public string? ActiveQuestionEncoder => IsNone(QuestionEncoder) ? null : QuestionEncoder!.Trim();
+
+    /// <summary>The context encoder: its own setting, else the question encoder's (null when that is none).</summary>
+    public string? ActiveContextEncoder => IsNone(ContextEncoder) ? ActiveQuestionEncoder : ContextEncoder!.Trim();
+
+    static bool IsNone(string? value) => string.IsNullOrWhiteSpace(value) || value.Trim().Equals("none", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A decoder (GPT-2, Llama or Qwen2 family). Unset (and no remote generator): extractive answers.</summary>
     public string? Generator { get; set; }

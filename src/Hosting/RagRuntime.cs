@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rag.Neural;
+using Rag.Neural.Builtin;
 using Rag.Retriever;
 using Rag.Retriever.Lexical;
 using Rag.Retriever.Postgres;
@@ -60,6 +61,12 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
     public ITextEncoderModel? ContextEncoder => Opened.ContextEncoder;
     public ITextGeneratorModel? Generator => Opened.Generator;
 
+    /// <summary>The question encoder's display name ("arctic-embed-xs"); null when retrieval is BM25 only.</summary>
+    public string? EncoderName => QuestionEncoder is null || options.Models.ActiveQuestionEncoder is not { } spec ? null : BuiltinEncoders.DisplayName(spec);
+
+    /// <summary>"hybrid: arctic-embed-xs + BM25", or "BM25 only (no question encoder)".</summary>
+    public string RetrievalDescription => RetrievalLabels.Describe(RetrievalMode.Hybrid, EncoderName);
+
     public async Task InitializeAsync(CancellationToken ct)
     {
         await opening.WaitAsync(ct);
@@ -109,7 +116,7 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
         var context = parts.ContextEncoder;
         logger.LogInformation("{Role}: data folder {Data}; store {Store}; vectors {Vectors}; encoder {Encoder}; generator {Generator}",
             role, data, options.Storage.Provider, options.Vectors.Provider,
-            context is null ? "none (BM25 only)" : options.Models.ContextEncoder ?? options.Models.QuestionEncoder,
+            context is null ? "none (BM25 only)" : BuiltinEncoders.DisplayName(options.Models.ActiveContextEncoder!),
             role == RuntimeRole.IngestWorker ? "not needed"
                 : parts.Generator?.Architecture ?? (options.RemoteGenerator.BaseUrl is null ? "none (extractive answers)" : "remote " + options.RemoteGenerator.BaseUrl));
     }
@@ -126,32 +133,37 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
 
     static (ITextEncoderModel?, ITextEncoderModel?) LoadEncoders(ModelSettings models, RuntimeRole role)
     {
-        if (string.IsNullOrEmpty(models.QuestionEncoder))
+        if (models.ActiveQuestionEncoder is not { } questionSpec)
         {
-            if (!string.IsNullOrEmpty(models.ContextEncoder))
-                throw new InvalidOperationException("Rag:Models:ContextEncoder is set but Rag:Models:QuestionEncoder is not: set both (or only QuestionEncoder for a shared bi-encoder).");
+            if (models.ActiveContextEncoder is not null)
+                throw new InvalidOperationException("Rag:Models:ContextEncoder is set but Rag:Models:QuestionEncoder is none: set both (or only QuestionEncoder for a shared bi-encoder).");
             return (null, null);
         }
-        var shared = string.IsNullOrEmpty(models.ContextEncoder) || SamePath(models.ContextEncoder, models.QuestionEncoder);
+        var contextSpec = models.ActiveContextEncoder!;
+        var shared = SameModel(contextSpec, questionSpec);
         if (role == RuntimeRole.IngestWorker) // a worker embeds chunks only
-            return (null, Load(shared ? models.QuestionEncoder : models.ContextEncoder!, "context encoder", NeuralModels.LoadEncoder));
-        var question = Load(models.QuestionEncoder, "question encoder", NeuralModels.LoadEncoder);
-        var context = shared ? question : Load(models.ContextEncoder!, "context encoder", NeuralModels.LoadEncoder);
+            return (null, Load(contextSpec, "context encoder", NeuralModels.LoadEncoder));
+        var question = Load(questionSpec, "question encoder", NeuralModels.LoadEncoder);
+        var context = shared ? question : Load(contextSpec, "context encoder", NeuralModels.LoadEncoder);
         if (context.Dimension != question.Dimension)
             throw new InvalidOperationException($"The question encoder ({question.Dimension}) and context encoder ({context.Dimension}) must embed to the same dimension.");
         return (question, context);
     }
 
-    static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b);
+    static bool SameModel(string a, string b) => BuiltinEncoders.IsBuiltin(a) || BuiltinEncoders.IsBuiltin(b)
+        ? string.Equals(a, b, StringComparison.OrdinalIgnoreCase)
+        : Path.GetFullPath(a) == Path.GetFullPath(b);
 
-    static T Load<T>(string directory, string role, Func<string, T> load)
+    /// <summary>A model from a setting: "builtin:NAME" or a folder (named in full in every error).</summary>
+    static T Load<T>(string spec, string role, Func<string, T> load)
     {
-        if (!Directory.Exists(directory))
-            throw new InvalidOperationException($"The {role} folder '{Path.GetFullPath(directory)}' does not exist.");
-        try { return load(directory); }
+        var shown = BuiltinEncoders.IsBuiltin(spec) ? spec : Path.GetFullPath(spec);
+        if (!BuiltinEncoders.IsBuiltin(spec) && !Directory.Exists(spec))
+            throw new InvalidOperationException($"The {role} folder '{shown}' does not exist (Rag:Models takes builtin:NAME, a model folder, or none).");
+        try { return load(spec); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new InvalidOperationException($"Could not load the {role} from '{Path.GetFullPath(directory)}': {e.Message}", e);
+            throw new InvalidOperationException($"Could not load the {role} from '{shown}': {e.Message}", e);
         }
     }
 

@@ -63,4 +63,22 @@ public class DprEmbeddingGeneratorTests
         new DprEmbeddingGenerator(shared, "m", ownsModel: false).Dispose();
         Assert.False(shared.Disposed);
     }
+
+    [Fact]
+    public async Task Queries_and_documents_get_their_prompts_and_batches_hold_similar_lengths()
+    {
+        var model = new HashingEncoder(16) { Prompts = new Rag.Neural.EncoderPrompts("query: ", "passage: ") };
+        using var questions = new DprEmbeddingGenerator(model, "m", batchSize: 2, ownsModel: false, input: EmbeddingInput.Query);
+        using var passages = new DprEmbeddingGenerator(model, "m", batchSize: 2, ownsModel: false);
+        var texts = new[] { "a much longer text than the others", "short", "medium text", "tiny" };
+        var q = await questions.GenerateAsync(texts);
+        Assert.Equal(["query: tiny", "query: short", "query: medium text", "query: a much longer text than the others"], model.Seen);
+        model.Seen.Clear();
+        var p = await passages.GenerateAsync(texts);
+        Assert.All(model.Seen, t => Assert.StartsWith("passage: ", t));
+        // Results come back in the order asked, whatever order the batches ran in.
+        for (var i = 0; i < texts.Length; i++)
+            Assert.Equal(model.Encode(["query: " + texts[i]])[0], q[i].Vector.ToArray());
+        Assert.Equal(model.Encode(["passage: short"])[0], p[1].Vector.ToArray());
+    }
 }

@@ -83,8 +83,9 @@ public sealed class HybridRetrieverTests : IAsyncLifetime
         Assert.Equal("a-paris:0", result.Passages[0].Chunk.Id);
         Assert.Equal(1, result.Passages[0].DenseRank);
         Assert.Equal(1, result.Passages[0].LexicalRank);
-        Assert.Equal(2f / 61, result.Passages[0].Score, 6);
+        Assert.Equal(1f, result.Passages[0].Score, 6); // top of both lists: w * 1 + (1 - w) * 1 under min-max fusion
         Assert.Equal(4, result.Passages.Count);
+        Assert.Equal(FusionMethod.MinMax, HybridRetriever.DefaultFusion);
     }
 
     [Fact]

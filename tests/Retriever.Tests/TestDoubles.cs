@@ -12,7 +12,9 @@ internal sealed class HashingEncoder(int dimension = 64) : ITextEncoderModel
     public int Dimension { get; } = dimension;
     public int MaxTokens => 512;
     public ITokenizer Tokenizer { get; } = new WhitespaceTokenizer();
+    public EncoderPrompts Prompts { get; init; } = EncoderPrompts.None;
     public List<int> BatchSizes { get; } = [];
+    public List<string> Seen { get; } = [];
     public int ManagedThreadOfLastBatch { get; private set; }
     public bool Disposed { get; private set; }
 
@@ -24,6 +26,7 @@ internal sealed class HashingEncoder(int dimension = 64) : ITextEncoderModel
         BeforeBatch?.Invoke(BatchSizes.Count);
         ct.ThrowIfCancellationRequested();
         BatchSizes.Add(texts.Count);
+        Seen.AddRange(texts);
         ManagedThreadOfLastBatch = Environment.CurrentManagedThreadId;
         return [.. texts.Select(Embed)];
     }

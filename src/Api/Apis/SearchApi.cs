@@ -11,7 +11,7 @@ public sealed record SearchHit(
     int Rank, string DocumentId, string DocumentTitle, string ChunkId, string Text, float Score,
     int StartChar, int EndChar, string? HeadingPath, int? Page, int? DenseRank, int? LexicalRank);
 
-public sealed record SearchResponse(RetrievalMode Mode, string? Notice, IReadOnlyList<SearchHit> Results, double RetrievalMs);
+public sealed record SearchResponse(RetrievalMode Mode, string? Notice, IReadOnlyList<SearchHit> Results, double RetrievalMs, string? Retrieval);
 
 public static class SearchApi
 {
@@ -30,7 +30,7 @@ public static class SearchApi
         var hits = result.Passages.Select((p, i) => new SearchHit(
             i + 1, p.Chunk.DocumentId, p.DocumentTitle, p.Chunk.Id, p.Chunk.Text, p.Score,
             p.Chunk.StartChar, p.Chunk.EndChar, p.Chunk.HeadingPath, p.Chunk.Page, p.DenseRank, p.LexicalRank)).ToList();
-        return TypedResults.Ok(new SearchResponse(result.Mode, result.Notice, hits, result.Elapsed.TotalMilliseconds));
+        return TypedResults.Ok(new SearchResponse(result.Mode, result.Notice, hits, result.Elapsed.TotalMilliseconds, result.Retrieval));
     }
 
     internal static int ValidK(int? k, int fallback) => k switch

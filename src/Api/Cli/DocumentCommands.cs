@@ -46,14 +46,22 @@ static class DocumentCommands
                     var ids = submitted.Where(s => s.Id is not null).Select(s => s.Id!).Distinct().ToList();
                     var index = progress.AddTask("index", maxValue: Math.Max(1, ids.Count));
                     var refreshed = DateTime.UtcNow;
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    async Task RefreshAsync()
+                    {
+                        var documents = (await store.Documents.GetManyAsync(tenant.Id, ids, token)).Values;
+                        index.Value = documents.Count(d => d.Status is DocumentStatus.Indexed or DocumentStatus.Failed);
+                        var passages = documents.Where(d => d.Status == DocumentStatus.Indexed).Sum(d => d.ChunkCount);
+                        index.Description = $"index ({passages / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F1} passages/s)";
+                    }
                     while (await worker.RunOnceAsync(token))
                     {
                         // One batched read, at most twice a second: not a read of every document after every job.
                         if (DateTime.UtcNow - refreshed < TimeSpan.FromMilliseconds(500)) continue;
                         refreshed = DateTime.UtcNow;
-                        index.Value = (await store.Documents.GetManyAsync(tenant.Id, ids, token)).Values
-                            .Count(d => d.Status is DocumentStatus.Indexed or DocumentStatus.Failed);
+                        await RefreshAsync();
                     }
+                    await RefreshAsync();
                     index.Value = index.MaxValue;
                 });
 

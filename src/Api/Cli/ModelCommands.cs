@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Rag.Api.Hosting;
 using Rag.Hosting;
+using Rag.Neural.Builtin;
+using Rag.Retriever;
 using Spectre.Console;
 
 namespace Rag.Api.Cli;
@@ -16,8 +18,12 @@ static class ModelCommands
         {
             var options = Configured(parse);
             var table = new Table().AddColumns("role", "setting", "value");
-            table.AddRow("question encoder", "Rag:Models:QuestionEncoder", Markup.Escape(options.Models.QuestionEncoder ?? "(none: BM25-only retrieval)"));
-            table.AddRow("context encoder", "Rag:Models:ContextEncoder", Markup.Escape(options.Models.ContextEncoder ?? options.Models.QuestionEncoder ?? "(none)"));
+            string Encoder(string? spec) => spec is null ? "none: BM25-only retrieval" : $"{spec}\n{BuiltinEncoders.WeightsSource(spec)}";
+            table.AddRow("retrieval", "", Markup.Escape(RetrievalLabels.Describe(RetrievalMode.Hybrid,
+                options.Models.ActiveQuestionEncoder is { } q ? BuiltinEncoders.DisplayName(q) : null)));
+            table.AddRow("question encoder", "Rag:Models:QuestionEncoder", Markup.Escape(Encoder(options.Models.ActiveQuestionEncoder)));
+            table.AddRow("context encoder", "Rag:Models:ContextEncoder", Markup.Escape(options.Models.ActiveContextEncoder == options.Models.ActiveQuestionEncoder
+                ? "(the question encoder: one shared bi-encoder)" : Encoder(options.Models.ActiveContextEncoder)));
             table.AddRow("generator", "Rag:Models:Generator", Markup.Escape(options.Models.Generator
                 ?? (options.RemoteGenerator.BaseUrl is { } url ? $"remote {url} ({options.RemoteGenerator.Model})" : "(none: extractive answers)")));
             table.AddRow("device", "Rag:Models:Device", options.Models.Device);
@@ -30,7 +36,7 @@ static class ModelCommands
         check.SetAction((parse, ct) => CliHost.RunAsync(parse, (services, _) =>
         {
             var runtime = services.GetRequiredService<RagRuntime>();
-            if (runtime.QuestionEncoder is { } q) Console.WriteLine($"question encoder: ok, {q.Dimension} dimensions, up to {q.MaxTokens} tokens");
+            if (runtime.QuestionEncoder is { } q) Console.WriteLine($"question encoder: ok, {runtime.EncoderName}, {q.Dimension} dimensions, up to {q.MaxTokens} tokens");
             else Console.WriteLine("question encoder: none configured (BM25-only retrieval)");
             if (runtime.ContextEncoder is { } c && !ReferenceEquals(c, runtime.QuestionEncoder)) Console.WriteLine($"context encoder: ok, {c.Dimension} dimensions");
             if (runtime.Generator is { } g) Console.WriteLine($"generator: ok, {g.Architecture}, context {g.ContextLength} tokens");

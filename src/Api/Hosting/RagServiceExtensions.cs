@@ -63,6 +63,13 @@ public static class RagServiceExtensions
         services.AddHostedService<RuntimeStarter>(); // first, so stores are open before the worker starts
         services.AddHostedService<AdminKeyBootstrap>();
         services.AddRagCore(builder.Configuration, runWorker: true);
+        if (RagOptions.Bind(builder.Configuration).Models.ActiveQuestionEncoder is not null)
+        {
+            // Documents indexed while no encoder ran get their vectors in the background (the BM25-only upgrade).
+            services.AddSingleton(sp => new VectorBackfill(sp.GetRequiredService<IRagStore>(), sp.GetRequiredService<IVectorIndex>(),
+                sp.GetRequiredService<DocumentIngestion>(), sp.GetService<ILogger<VectorBackfill>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<VectorBackfill>());
+        }
 
         var limits = builder.Configuration.GetSection($"{RagOptions.Section}:Limits").Get<LimitSettings>() ?? new LimitSettings();
         // Room for multipart framing around a file of the maximum size; the exact limit is enforced on the file itself.

@@ -48,7 +48,7 @@ async function showHealth() {
   const health = $("#health");
   try {
     const ready = await anonymous("/readyz");
-    const retrieval = ready.retrieval === "bm25" ? "BM25-only retrieval" : `${ready.retrieval} retrieval`;
+    const retrieval = ready.retrievalDescription ?? (ready.retrieval === "bm25" ? "BM25-only retrieval" : `${ready.retrieval} retrieval`);
     const generator = ready.generator === "extractive" ? "extractive answers (no generator model)" : `answers by ${ready.generator}`;
     health.textContent = `Ready · ${retrieval} · ${generator}`;
     health.classList.remove("bad");

@@ -15,7 +15,10 @@ public sealed record ExtractiveAnswer(string Text, IReadOnlyList<ExtractedSenten
 /// content words, the sentences of those passages being the collection (so a word common to them all counts
 /// for little). Two small additions help with how answers are written: a sentence that opens with a
 /// pronoun ("It was dedicated in 1886.") also matches the previous sentence's words at half weight, and a
-/// question asking for a number or date ("when", "how many") favours sentences holding one (x1.25). A rank
+/// question asking for a number or date ("when", "how many") favours sentences holding one (x1.25), and text that
+/// reads as code or a command synopsis counts for a tenth unless the question asks for syntax. A bare label (a
+/// definition list's term, a heading: a few words without a full stop) counts for a tenth too, and the sentence
+/// after it also matches its words at half weight, as after a pronoun. A rank
 /// prior 1 / (1 + 0.1 (r - 1)) prefers the retriever's earlier passages. The best sentence is kept, then up
 /// to MaxSentences - 1 more scoring at least 60% of it that match a question word not yet covered,
 /// and they are quoted in passage order. Deterministic: ties go to the earlier passage, then the earlier sentence.
@@ -28,6 +31,7 @@ public sealed class ExtractiveAnswerer(int maxSentences = 2, int maxPassages = 5
     const double RelativeThreshold = 0.6;
     const double ContextWeight = 0.5;
     const double NumberBonus = 1.25;
+    const double PreformattedPenalty = 0.1;
 
     public ExtractiveAnswer Answer(string question, IReadOnlyList<Passage> passages)
     {
@@ -54,7 +58,7 @@ public sealed class ExtractiveAnswerer(int maxSentences = 2, int maxPassages = 5
         return new ExtractiveAnswer(string.Join(" ", sentences.Select(s => WithCitation(s.Text, s.PassageNumber))), sentences);
     }
 
-    sealed record Candidate(Passage Passage, int Rank, SentenceSpan Span, string Text, List<string> Terms, List<string> ContextTerms)
+    sealed record Candidate(Passage Passage, int Rank, SentenceSpan Span, string Text, List<string> Terms, List<string> ContextTerms, bool IsLabel = false)
     {
         public double Score { get; set; }
     }
@@ -66,13 +70,18 @@ public sealed class ExtractiveAnswerer(int maxSentences = 2, int maxPassages = 5
         {
             var p = passages[r];
             List<string> previous = [];
+            var previousIsLabel = false;
             foreach (var span in TextAnalysis.SplitSentences(p.Text))
             {
                 var text = p.Text.Substring(span.Start, span.Length);
                 var terms = TextAnalysis.ContentWords(text);
                 var opensWithPronoun = TextAnalysis.Words(text).FirstOrDefault() is { } first && TextAnalysis.IsAnaphor(first);
-                list.Add(new Candidate(p, r + 1, span, text, terms, opensWithPronoun ? previous : []));
+                var isLabel = TextAnalysis.IsLabel(text);
+                // A definition reads its term's words (a manual's "RESTART IDENTITY" line, then what it does), as a
+                // pronoun reads the previous sentence's.
+                list.Add(new Candidate(p, r + 1, span, text, terms, opensWithPronoun || previousIsLabel ? previous : [], isLabel));
                 previous = terms;
+                previousIsLabel = isLabel;
             }
         }
         return list;
@@ -96,9 +105,14 @@ public sealed class ExtractiveAnswerer(int maxSentences = 2, int maxPassages = 5
             }
         }
         var wantsNumber = AsksForNumber(question);
+        var wantsSyntax = TextAnalysis.AsksForSyntax(question);
         foreach (var c in candidates)
         {
             if (wantsNumber && c.Score > 0 && HasNumberOrDate(c.Text)) c.Score *= NumberBonus;
+            // A synopsis repeats the question's keywords but does not answer it in words: prose first, unless syntax is asked for.
+            if (!wantsSyntax && TextAnalysis.LooksPreformatted(c.Text)) c.Score *= PreformattedPenalty;
+            // A bare term or heading names the subject but says nothing about it: the sentence after it answers.
+            if (c.IsLabel) c.Score *= PreformattedPenalty;
             c.Score /= 1 + 0.1 * (c.Rank - 1);
         }
         // OrderBy is stable: equal scores keep passage order, then sentence order.

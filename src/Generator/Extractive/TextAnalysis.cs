@@ -105,6 +105,38 @@ public static class TextAnalysis
     }
 
     /// <summary>True when the word is a pronoun that points back ("It was built in 1889").</summary>
+    /// <summary>
+    /// Text that reads as code or a command synopsis rather than prose: syntax punctuation ([ ] { } | &lt; &gt; ; =)
+    /// in numbers prose does not use (at least three, and one per five words), or a line made mostly of upper-case
+    /// keywords ("TRUNCATE [ TABLE ] [ ONLY ] name"). Extraction keeps such blocks as lines, so a sentence split from
+    /// one carries its marks.
+    /// </summary>
+    public static bool LooksPreformatted(string text)
+    {
+        int syntax = 0;
+        foreach (var ch in text) if (ch is '[' or ']' or '{' or '}' or '|' or '<' or '>' or ';' or '=') syntax++;
+        var words = Words(text).ToList();
+        if (words.Count == 0) return syntax > 0;
+        if (syntax >= 3 && syntax * 5 >= words.Count) return true;
+        int keywords = words.Count(w => w.Length > 1 && w.All(c => char.IsUpper(c) || c == '_'));
+        return words.Count >= 3 && keywords * 2 > words.Count;
+    }
+
+    /// <summary>A term or heading line rather than a sentence: at most five words and no closing punctuation.</summary>
+    public static bool IsLabel(string text)
+    {
+        var t = text.TrimEnd();
+        if (t.Length == 0 || t[^1] is '.' or '!' or '?' or ':' or ';' or ')' or '"' or '\u201D') return false;
+        var words = Words(t).Count();
+        return words is > 0 and <= 5;
+    }
+
+    static readonly string[] SyntaxCues = ["syntax", "synopsis", "code", "snippet", "signature", "usage", "example"];
+
+    /// <summary>The question asks for syntax or code itself ("What is the syntax of TRUNCATE?"), so code may answer it.</summary>
+    public static bool AsksForSyntax(string question) =>
+        Words(question).Any(w => SyntaxCues.Contains(Lower(w), StringComparer.Ordinal));
+
     public static bool IsAnaphor(string word) => Anaphora.Contains(word.ToLowerInvariant());
 
     /// <summary>A word as content words are compared: lower-cased, possessive dropped, Porter-stemmed ("Rivers'" -> "river").</summary>

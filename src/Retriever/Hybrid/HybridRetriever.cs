@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Rag.Neural.Builtin;
 using Rag.Storage;
 
 namespace Rag.Retriever.Hybrid;
 
 /// <summary>
 /// Question → passages: the question encoder and the vector index (dense), BM25 (lexical), or both fused
-/// by reciprocal rank. Each side returns more candidates than asked (max(4k, 50)) so fusion sees the
+/// (<see cref="ScoreFusion"/>: normalised scores, or reciprocal rank). Each side returns more candidates than asked (max(4k, 50)) so fusion sees the
 /// chunks one side ranks low; chunk texts and document titles come from the stores.
 /// With no question encoder every request is answered by BM25 alone, and says so.
 /// </summary>
@@ -15,11 +16,20 @@ public sealed class HybridRetriever(
     IVectorIndex vectorIndex,
     ILexicalIndex lexicalIndex,
     IChunkStore chunks,
-    IDocumentStore documents) : IRetriever
+    IDocumentStore documents,
+    FusionMethod fusion = HybridRetriever.DefaultFusion) : IRetriever
 {
     public const string NoEncoderNotice = "No question encoder is configured: BM25-only retrieval.";
 
+    /// <summary>Measured on SQuAD dev with both built-in encoders (bench/README.md, "Dense and hybrid retrieval").</summary>
+    public const FusionMethod DefaultFusion = FusionMethod.MinMax;
+
+    public FusionMethod Fusion => fusion;
+
     public bool HasDenseEncoder => questionEncoder is not null;
+
+    /// <summary>The question encoder's display name ("arctic-embed-xs", a model folder's name); null without one.</summary>
+    public string? EncoderName { get; } = questionEncoder?.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId is { } id ? BuiltinEncoders.DisplayName(id) : null;
 
     public static int CandidatesFor(int k) => Math.Max(k * 4, 50);
 
@@ -31,7 +41,7 @@ public sealed class HybridRetriever(
         var mode = questionEncoder is null ? RetrievalMode.Bm25 : request.Mode;
         var notice = questionEncoder is null ? NoEncoderNotice : null;
         if (request.K <= 0 || string.IsNullOrWhiteSpace(request.Query))
-            return new RetrievalResult([], mode, notice, clock.Elapsed);
+            return new RetrievalResult([], mode, notice, clock.Elapsed, RetrievalLabels.Describe(mode, EncoderName));
 
         var candidates = CandidatesFor(request.K);
         var denseTask = mode is RetrievalMode.Dense or RetrievalMode.Hybrid
@@ -48,10 +58,10 @@ public sealed class HybridRetriever(
         {
             RetrievalMode.Dense => [.. dense.Select((c, i) => new FusedChunk(c.ChunkId, c.DocumentId, c.Score, i + 1, null))],
             RetrievalMode.Bm25 => [.. lexical.Select((c, i) => new FusedChunk(c.ChunkId, c.DocumentId, c.Score, null, i + 1))],
-            _ => ReciprocalRankFusion.Fuse(dense, lexical),
+            _ => ScoreFusion.Fuse(fusion, dense, lexical),
         };
         var passages = await LoadAsync(request.Filter.TenantId, ranked, request.K, ct);
-        return new RetrievalResult(passages, mode, notice, clock.Elapsed);
+        return new RetrievalResult(passages, mode, notice, clock.Elapsed, RetrievalLabels.Describe(mode, EncoderName));
     }
 
     async Task<IReadOnlyList<ScoredChunk>> DenseAsync(string query, SearchFilter filter, int candidates, CancellationToken ct)

@@ -1,0 +1,10 @@
+using System.Runtime.CompilerServices;
+using Rag.Testing;
+
+namespace Rag.Api.Tests;
+
+static class ModuleSetup
+{
+    [ModuleInitializer]
+    internal static void Initialize() => TestEnvironment.UseBm25OnlyByDefault();
+}
