@@ -28,8 +28,7 @@ public static class NeuralModels
         var weights = Checkpoint.Open(directory);
         try
         {
-            var prefix = BertPrefixes.FirstOrDefault(p => weights.Contains(p + "embeddings.word_embeddings.weight"))
-                ?? throw new ModelLoadException("missing tensor: no BERT embeddings under any known prefix", weights.Directory, "embeddings.word_embeddings.weight");
+            var prefix = FindBertPrefix(weights);
             var bertConfig = BertConfig.FromHf(config);
             var bert = new Bert(bertConfig, weights, prefix, ops);
             LinearWeights? projection = null;
@@ -43,7 +42,7 @@ public static class NeuralModels
                 int projectionDim = config.Int("projection_dim", 0);
                 if (projectionDim > 0)
                 {
-                    var root = prefix.EndsWith("bert_model.", StringComparison.Ordinal) ? prefix[..^"bert_model.".Length] : prefix;
+                    var root = ProjectionPrefix(prefix);
                     projection = new LinearWeights(weights.Take(root + "encode_proj.weight", projectionDim, bertConfig.Hidden),
                         weights.Take(root + "encode_proj.bias", projectionDim));
                 }
@@ -61,6 +60,15 @@ public static class NeuralModels
             throw;
         }
     }
+
+    /// <summary>The prefix the checkpoint's BERT tensors sit under ("", "bert.", "question_encoder.bert_model.", ...).</summary>
+    internal static string FindBertPrefix(Checkpoint weights) =>
+        BertPrefixes.FirstOrDefault(p => weights.Contains(p + "embeddings.word_embeddings.weight"))
+        ?? throw new ModelLoadException("missing tensor: no BERT embeddings under any known prefix", weights.Directory, "embeddings.word_embeddings.weight");
+
+    /// <summary>Where DPR's encode_proj sits: beside bert_model ("ctx_encoder.encode_proj.weight").</summary>
+    internal static string ProjectionPrefix(string bertPrefix) =>
+        bertPrefix.EndsWith("bert_model.", StringComparison.Ordinal) ? bertPrefix[..^"bert_model.".Length] : bertPrefix;
 
     /// <summary>modules.json and 1_Pooling/config.json when present; mean pooling + normalisation otherwise.</summary>
     static (EncoderPooling, bool) SentenceTransformerHead(string directory)
