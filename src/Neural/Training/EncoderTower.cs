@@ -156,7 +156,7 @@ public sealed class EncoderTower
     }
 
     static Tensor Rows(Tensor t, int n) => t.Slice(0, n);
-    static Tensor Flat(Tensor t, int count, params int[] shape) => t.Slice(0, count).Reshape(shape);
+    static Tensor Flat(Tensor t, int count, params int[] shape) => t.Reshape(-1).Slice(0, count).Reshape(shape);
 
     /// <summary>
     /// Embeddings (B, Dimension) for ids, token types and mask, each (B, T) row-major; a view into the activations,
