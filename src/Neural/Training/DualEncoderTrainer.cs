@@ -29,8 +29,8 @@ public sealed record DualEncoderTrainingOptions
     public int Seed { get; init; } = 13;
     /// <summary>Write a resumable checkpoint every this many steps (0: only when stopped and at the end).</summary>
     public int CheckpointEvery { get; init; } = 100;
-    /// <summary>Prepended to every question (sentence-transformers' query prompt), as the service must do at query time.</summary>
-    public string QueryPrompt { get; init; } = "";
+    /// <summary>Prepended to every question and passage: the base model's prompts unless set (sentence-transformers' prompts).</summary>
+    public EncoderPrompts? Prompts { get; init; }
 }
 
 public sealed record TrainingProgress(int Step, int TotalSteps, float Loss, float AverageLoss, double StepsPerSecond, TimeSpan Elapsed, TimeSpan Remaining);
@@ -151,7 +151,10 @@ public sealed class DualEncoderTrainer
     }
 
     /// <summary>Question texts as the model sees them (with the query prompt).</summary>
-    public string QuestionText(string question) => Options.QueryPrompt + question;
+    public string QuestionText(string question) => (Options.Prompts ?? _question.Prompts).Query + question;
+
+    /// <summary>Passage texts as the model sees them (with the document prompt).</summary>
+    public string PassageText(string passage) => (Options.Prompts ?? _context.Prompts).Document + passage;
 
     (List<string> Questions, List<string> Passages) BatchTexts(int[] batch, bool hardNegatives)
     {
@@ -163,7 +166,7 @@ public sealed class DualEncoderTrainer
             foreach (var i in batch)
                 if (_pairs[i].HardNegative is { } n && !positives.Contains(n)) passages.Add(n); // a negative equal to a positive would be both
         }
-        return (questions, passages);
+        return (questions, passages.Select(PassageText).ToList());
     }
 
     /// <summary>Forward, loss, backward and one AdamW update on the planned batch number Step; returns the loss.</summary>
@@ -217,7 +220,7 @@ public sealed class DualEncoderTrainer
     {
         var tower = question ? _question : _context;
         var acts = question ? _qa : _pa;
-        var t = Tokenize(tower, question ? texts.Select(QuestionText).ToList() : texts, question ? Options.MaxQuestionTokens : Options.MaxPassageTokens);
+        var t = Tokenize(tower, texts.Select(x => question ? QuestionText(x) : PassageText(x)).ToList(), question ? Options.MaxQuestionTokens : Options.MaxPassageTokens);
         var e = tower.Tower.Forward(acts, t.Batch, t.SeqLen, t.Ids, t.Types, t.Mask, training: false);
         int d = e.Dim(1);
         return Enumerable.Range(0, t.Batch).Select(i => e.Span.Slice(i * d, d).ToArray()).ToArray();
