@@ -189,4 +189,25 @@ public sealed class TrainerTests : IDisposable
             Assert.True(MathF.Abs(numeric - grad[at]) <= 0.05f * MathF.Abs(grad[at]), $"{name}[{at}]: backward {grad[at]}, finite differences {numeric}");
         }
     }
+
+    [SkippableFact]
+    public void ABuiltinBaseIsWrittenAsAFolderThatLoadsAsTheSameEncoder()
+    {
+        LoadedTower tower;
+        try { tower = TrainableEncoders.Load("builtin:arctic-embed-xs"); }
+        catch (Weights.ModelLoadException e) { throw new SkipException($"skipped: {e.Message}"); }
+        var trainer = new DualEncoderTrainer(tower, null, Pairs(4, 5), Fast with { BatchSize = 2, Epochs = 1, MaxPassageTokens = 64 }, Path.Combine(_dir, "checkpoint"));
+        var (folder, _) = trainer.Export(Path.Combine(_dir, "out"));
+        using var written = NeuralModels.LoadEncoder(folder);
+        using var builtin = NeuralModels.LoadEncoder("builtin:arctic-embed-xs");
+        Assert.Equal(builtin.Prompts, written.Prompts);
+        Assert.Equal(builtin.MaxTokens, written.MaxTokens);
+        string[] texts = ["Where is the Eiffel Tower?", "The Eiffel Tower is a wrought-iron lattice tower in Paris."];
+        var expected = builtin.Encode(texts); var actual = written.Encode(texts); var inMemory = trainer.Embed(question: false, texts);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Fixture.AssertClose(expected[i], actual[i], 1e-5f, $"text {i}");
+            Fixture.AssertClose(expected[i], inMemory[i], 1e-5f, $"text {i} in memory");
+        }
+    }
 }
