@@ -33,8 +33,7 @@ public static class NeuralModels
         var weights = Checkpoint.Open(directory);
         try
         {
-            var prefix = BertPrefixes.FirstOrDefault(p => weights.Contains(p + "embeddings.word_embeddings.weight"))
-                ?? throw new ModelLoadException("missing tensor: no BERT embeddings under any known prefix", weights.Directory, "embeddings.word_embeddings.weight");
+            var prefix = FindBertPrefix(weights);
             var bertConfig = BertConfig.FromHf(config);
             var bert = new Bert(bertConfig, weights, prefix, ops);
             LinearWeights? projection = null;
@@ -48,7 +47,7 @@ public static class NeuralModels
                 int projectionDim = config.Int("projection_dim", 0);
                 if (projectionDim > 0)
                 {
-                    var root = prefix.EndsWith("bert_model.", StringComparison.Ordinal) ? prefix[..^"bert_model.".Length] : prefix;
+                    var root = ProjectionPrefix(prefix);
                     projection = new LinearWeights(weights.Take(root + "encode_proj.weight", projectionDim, bertConfig.Hidden),
                         weights.Take(root + "encode_proj.bias", projectionDim));
                 }
@@ -67,6 +66,15 @@ public static class NeuralModels
         }
     }
 
+    /// <summary>The prefix the checkpoint's BERT tensors sit under ("", "bert.", "question_encoder.bert_model.", ...).</summary>
+    internal static string FindBertPrefix(Checkpoint weights) =>
+        BertPrefixes.FirstOrDefault(p => weights.Contains(p + "embeddings.word_embeddings.weight"))
+        ?? throw new ModelLoadException("missing tensor: no BERT embeddings under any known prefix", weights.Directory, "embeddings.word_embeddings.weight");
+
+    /// <summary>Where DPR's encode_proj sits: beside bert_model ("ctx_encoder.encode_proj.weight").</summary>
+    internal static string ProjectionPrefix(string bertPrefix) =>
+        bertPrefix.EndsWith("bert_model.", StringComparison.Ordinal) ? bertPrefix[..^"bert_model.".Length] : bertPrefix;
+
     /// <summary>
     /// A built-in encoder, read from its package's model.onnx and vocab.txt resources. The BERT shape comes from the
     /// graph: sizes from the tensors, heads from the attention scale 1/sqrt(head_dim), epsilon from the LayerNorm.
@@ -74,14 +82,34 @@ public static class NeuralModels
     public static BertTextEncoder LoadBuiltinEncoder(BuiltinEncoder encoder, IBackend? backend = null)
     {
         var ops = backend ?? CpuBackend.Instance;
+        var (weights, bertConfig, tokenizer) = OpenBuiltin(encoder);
+        try
+        {
+            var bert = new Bert(bertConfig, weights, "", ops);
+            weights.EnsureAllClaimed(n => n.StartsWith("pooler.", StringComparison.Ordinal));
+            return new BertTextEncoder(bert, weights, tokenizer, encoder.Pooling, encoder.Normalize, null, ops, encoder.Prompts, encoder.MaxTokens);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException)
+        {
+            weights.Dispose();
+            throw new ModelLoadException($"cannot build {encoder.Spec}: {e.Message}", weights.Directory, null, e);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A built-in encoder's weights (under HF BERT names), inferred shape and tokenizer; training reads them too.</summary>
+    internal static (Checkpoint Weights, BertConfig Config, WordPieceTokenizer Tokenizer) OpenBuiltin(BuiltinEncoder encoder)
+    {
         var (assembly, model, vocabulary) = BuiltinEncoders.Resources(encoder);
         var onnx = OnnxWeights.Open(assembly, model.Offset, model.Length);
         var weights = Checkpoint.FromFile(onnx);
         try
         {
             var bertConfig = InferBertConfig(onnx);
-            var bert = new Bert(bertConfig, weights, "", ops);
-            weights.EnsureAllClaimed(n => n.StartsWith("pooler.", StringComparison.Ordinal));
             string vocabText;
             using (var file = File.OpenRead(assembly))
             {
@@ -90,8 +118,7 @@ public static class NeuralModels
                 file.ReadExactly(bytes);
                 vocabText = System.Text.Encoding.UTF8.GetString(bytes);
             }
-            var tokenizer = WordPieceTokenizer.FromVocabText(vocabText, new WordPieceOptions(), $"{assembly}!{vocabulary.Name}");
-            return new BertTextEncoder(bert, weights, tokenizer, encoder.Pooling, encoder.Normalize, null, ops, encoder.Prompts, encoder.MaxTokens);
+            return (weights, bertConfig, WordPieceTokenizer.FromVocabText(vocabText, new WordPieceOptions(), $"{assembly}!{vocabulary.Name}"));
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException)
         {

@@ -21,6 +21,10 @@ public sealed class Fixture
 
     public int[][] IntRows(string key) => _root.GetProperty(key).EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
 
+    public double Number(string key) => _root.GetProperty(key).GetDouble();
+
+    public JsonElement Element(string key) => _root.GetProperty(key);
+
     public (int[] Shape, float[] Data) Floats(string key)
     {
         var e = _root.GetProperty(key);

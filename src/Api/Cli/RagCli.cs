@@ -26,6 +26,7 @@ public static class RagCli
         root.Subcommands.Add(ModelCommands.Models());
         root.Subcommands.Add(EvalCommands.Eval());
         root.Subcommands.Add(WorkerCommand.Worker());
+        root.Subcommands.Add(TrainCommands.Train());
         return await root.Parse(args).InvokeAsync();
     }
 

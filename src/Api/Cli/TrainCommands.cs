@@ -1,0 +1,138 @@
+using System.CommandLine;
+using Rag.Eval;
+using Rag.Eval.Training;
+using Rag.Neural;
+using Rag.Neural.Training;
+using Spectre.Console;
+
+namespace Rag.Api.Cli;
+
+/// <summary>`rag train encoder`: fine-tunes the dual encoder on a question set (DPR's in-batch negatives), in our engine.</summary>
+static class TrainCommands
+{
+    public static Command Train()
+    {
+        var train = new Command("train", "Train models on your own data.");
+        var encoder = new Command("encoder", "Fine-tune the question/passage encoder on questions with gold passages; stopped midway, the same command resumes.");
+        var dataset = new Option<string>("--dataset") { Description = "squad:PATH, jsonl:PATH or beir:DIR (the eval harness's formats).", Required = true };
+        var corpus = new Option<string?>("--corpus") { Description = "Corpus file for question sets that name gold document ids." };
+        var baseModel = new Option<string>("--base") { Description = "builtin:NAME or a model folder (the question tower, and the passage tower unless --context-base).", DefaultValueFactory = _ => "builtin:arctic-embed-xs" };
+        var contextBase = new Option<string?>("--context-base") { Description = "A separate passage tower (DPR style); default: one shared tower." };
+        var output = new Option<string>("--out") { Description = "Folder for the trained model (and its checkpoint).", Required = true };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { Description = "Questions per step (the others' passages are its negatives).", DefaultValueFactory = _ => 32 };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW, linear warm-up then decay).", DefaultValueFactory = _ => 2e-5f };
+        var warmup = new Option<float>("--warmup") { Description = "Share of steps spent warming up.", DefaultValueFactory = _ => 0.1f };
+        var hardNegatives = new Option<bool>("--hard-negatives") { Description = "Add each question's best BM25 passage that is not gold as a negative." };
+        var holdout = new Option<int>("--holdout-articles") { Description = "Keep the last N articles' questions out of training and evaluate on them before and after.", DefaultValueFactory = _ => 0 };
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature for normalised (cosine) encoders.", DefaultValueFactory = _ => 0.05f };
+        var maxQuestion = new Option<int>("--max-question-tokens") { DefaultValueFactory = _ => 64 };
+        var maxPassage = new Option<int>("--max-passage-tokens") { DefaultValueFactory = _ => 256 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 13 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
+        foreach (var option in new Option[] { dataset, corpus, baseModel, contextBase, output, epochs, batch, lr, warmup, hardNegatives, holdout, temperature, maxQuestion, maxPassage, seed, checkpointEvery })
+            encoder.Options.Add(option);
+        encoder.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var options = new DualEncoderTrainingOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    WarmupFraction = parse.GetValue(warmup),
+                    HardNegatives = parse.GetValue(hardNegatives),
+                    Temperature = parse.GetValue(temperature),
+                    MaxQuestionTokens = parse.GetValue(maxQuestion),
+                    MaxPassageTokens = parse.GetValue(maxPassage),
+                    Seed = parse.GetValue(seed),
+                    CheckpointEvery = parse.GetValue(checkpointEvery),
+                };
+                return await RunAsync(parse.GetValue(dataset)!, parse.GetValue(corpus), parse.GetValue(baseModel)!, parse.GetValue(contextBase),
+                    parse.GetValue(output)!, parse.GetValue(holdout), options, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("rag: stopped; the checkpoint is saved: run the same command to resume.");
+                return 130;
+            }
+            catch (Exception e) when (e is CliException or ArgumentException or InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"rag: {e.Message}");
+                return 1;
+            }
+        });
+        train.Subcommands.Add(encoder);
+        return train;
+    }
+
+    static async Task<int> RunAsync(string datasetSpec, string? corpusPath, string baseSpec, string? contextSpec, string output, int holdout,
+        DualEncoderTrainingOptions options, CancellationToken ct)
+    {
+        var console = AnsiConsole.Console;
+        var checkpoint = Path.Combine(output, "checkpoint");
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !Directory.Exists(checkpoint))
+            throw new CliException($"{output} is not empty and holds no training checkpoint: choose a new --out folder");
+
+        var data = await DatasetLoader.LoadAsync(datasetSpec, corpusPath, ct);
+        var set = await EncoderTrainingSet.BuildAsync(data, holdout, options.HardNegatives, ct);
+        console.MarkupLine($"[bold]{set.Pairs.Count}[/] training questions from {set.TrainArticles} articles; {set.HeldOut.Count} held-out questions from {set.HeldOutArticles} articles; corpus of {set.Corpus.Count} passages");
+        if (set.Pairs.Count < 2) throw new CliException("fewer than 2 training questions with a gold passage: nothing to train on");
+
+        var question = TrainableEncoders.Load(baseSpec);
+        var context = contextSpec is null ? null : TrainableEncoders.Load(contextSpec);
+        var trainer = new DualEncoderTrainer(question, context, set.Pairs, options, checkpoint);
+        int resumed = trainer.Resume();
+        if (resumed > 0) console.MarkupLine($"resuming at step {resumed} of {trainer.TotalSteps}");
+        console.MarkupLine($"{trainer.TotalSteps} steps of {options.BatchSize} questions, {(trainer.Shared ? "shared tower" : "separate towers")}, " +
+            $"{(question.Tower.Normalize ? $"cosine / {options.Temperature}" : "dot product")}, {(options.HardNegatives ? "with" : "without")} hard negatives");
+
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: trainer.TotalSteps);
+                task.Value = trainer.Step;
+                var progress = new Reporter(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4} (mean {p.AverageLoss:F4})  {p.StepsPerSecond:F2} steps/s  ETA {p.Remaining:hh\\:mm\\:ss}";
+                });
+                await Task.Run(() => trainer.Train(progress, ct), ct);
+            });
+
+        var (questionFolder, contextFolder) = trainer.Export(output);
+        console.MarkupLine($"[green]wrote[/] {Markup.Escape(questionFolder)}{(trainer.Shared ? "" : $" and {Markup.Escape(contextFolder)}")}");
+
+        if (set.HeldOut.Count > 0)
+        {
+            var before = await Task.Run(() => Score(baseSpec, contextSpec ?? baseSpec, set, ct), ct);
+            var after = await Task.Run(() => Score(questionFolder, contextFolder, set, ct), ct);
+            var table = new Table().AddColumns("encoder", "Recall@5", "Recall@20", "MRR@10");
+            table.AddRow("base", F(before.RecallAt5), F(before.RecallAt20), F(before.MrrAt10));
+            table.AddRow("trained", F(after.RecallAt5), F(after.RecallAt20), F(after.MrrAt10));
+            table.Caption($"dense retrieval, {set.HeldOut.Count} held-out questions against all {set.Corpus.Count} passages");
+            console.Write(table);
+        }
+        console.MarkupLine(trainer.Shared
+            ? $"use it: Rag:Models:QuestionEncoder={Markup.Escape(questionFolder)} (then re-embed the corpus: see README, 'Fine-tune the encoder')"
+            : $"use it: Rag:Models:QuestionEncoder={Markup.Escape(questionFolder)} and Rag:Models:ContextEncoder={Markup.Escape(contextFolder)} (then re-embed the corpus)");
+        return 0;
+    }
+
+    static string F(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
+
+    static DenseRetrievalScores Score(string questionSpec, string contextSpec, EncoderTrainingSet set, CancellationToken ct)
+    {
+        using var q = NeuralModels.LoadEncoder(questionSpec);
+        using var c = contextSpec == questionSpec ? null : NeuralModels.LoadEncoder(contextSpec);
+        return DenseRetrievalEvaluation.Evaluate(q, c ?? q, set.Corpus, set.HeldOut, null, ct);
+    }
+
+    /// <summary>Reports on the training thread itself (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
+    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
