@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rag.Neural;
+using Rag.Neural.Bench;
 using Rag.Neural.Models;
 using Rag.Neural.Tensors;
 using Rag.Testing;
@@ -10,8 +11,10 @@ using Rag.Testing;
 //   prepare DIR   random BERT-base encoder and GPT-2-small decoder checkpoints plus the shared inputs
 //   run DIR       our timings (each GEMM provider), compared with DIR/torch.json written by torch_bench.py
 //   memory DIR    peak resident memory while loading and running the ~500 MB GPT-2 checkpoint
+//   onnx DIR      our encoder against ONNX Runtime on the same weights (DIR/bert/model.onnx from export_onnx.py)
 return args switch
 {
+    ["onnx", var dir] => OnnxComparison(dir),
     ["prepare", var dir] => Prepare(dir),
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
@@ -100,6 +103,11 @@ static int Run(string dir)
     }
 
     var tr = torch.RootElement;
+    if (!tr.TryGetProperty("blas", out var blas) || blas.GetString() != "openblas")
+    {
+        Console.WriteLine($"pytorch ran on {(tr.TryGetProperty("blas_libraries", out var libs) ? libs.ToString() : "an unknown BLAS")}, not OpenBLAS: no ratio against it (install libopenblas0-pthread)");
+        return 1;
+    }
     double torchEncoder = tr.GetProperty("encoder_ms").EnumerateObject().Min(p => p.Value.GetDouble());
     double torchDecoder = tr.GetProperty("decoder_ms").EnumerateObject().Min(p => p.Value.GetDouble());
     foreach (var p in tr.GetProperty("encoder_ms").EnumerateObject()) Console.WriteLine($"pytorch {p.Name} thread(s): encoder {p.Value.GetDouble():F0} ms, decoder {tr.GetProperty("decoder_ms").GetProperty(p.Name).GetDouble():F0} ms");
@@ -116,6 +124,27 @@ static int Run(string dir)
     Console.WriteLine($"best GEMM provider here: {best}");
     Console.WriteLine($"encoder time ratio (ours/pytorch, BERT-base 8x128): {encoderMs.Values.Min() / torchEncoder:F2}  [ours {encoderMs.Values.Min():F0} ms, pytorch {torchEncoder:F0} ms]");
     Console.WriteLine($"decoder time ratio (ours/pytorch, GPT-2 small, 128 prompt + {newTokens} new): {decoderMs.Values.Min() / torchDecoder:F2}  [ours {decoderMs.Values.Min():F0} ms, pytorch {torchDecoder:F0} ms]");
+    return 0;
+}
+
+// Each shape at 1 and 2 threads, ours (managed GEMM) against ONNX Runtime; the summary is the worst ratio.
+static int OnnxComparison(string dir)
+{
+    Gemm.Provider = GemmProvider.Managed; // our own kernels, not OpenBLAS's
+    Console.WriteLine($"onnxruntime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()}; CPU: {Environment.ProcessorCount} cores, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
+    using var inputs = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "inputs.json")));
+    int b = inputs.RootElement.GetProperty("batch").GetInt32(), t = inputs.RootElement.GetProperty("seq").GetInt32();
+    var ids = inputs.RootElement.GetProperty("encoder_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    var mask = Enumerable.Repeat(1, b * t).ToArray();
+    for (int i = 0; i < b; i++) for (int j = t - 8 * i; j < t; j++) mask[i * t + j] = 0; // row i has 8i padding tokens
+    var ratios = new List<double>();
+    using (var bert = NeuralModels.LoadBertEncoder(Path.Combine(dir, "bert")))
+    {
+        var peer = new OnnxRuntimePeer(bert, Path.Combine(dir, "bert", "model.onnx"));
+        var shape = new EncoderShape("bert-base", "random", b, t, ids, new int[b * t], mask);
+        foreach (var threads in new[] { 1, 2 }) ratios.Add(peer.Compare(shape, threads));
+    }
+    Console.WriteLine($"encoder time ratio vs onnxruntime: {ratios.Max():F2}  (worst of the shapes above; the built-in encoders' shapes are not measured yet)");
     return 0;
 }
 

@@ -207,7 +207,7 @@ public sealed unsafe class CpuBackend : IBackend
         float* qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, op = output.Pointer;
         int work = b * hq;
         // Each (sequence, head) pair is independent; its GEMMs run single-threaded inside.
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = work == 1 ? 1 : -1 }, bh =>
+        CpuParallelism.For(work, bh =>
         {
             int bi = bh / hq, h = bh % hq, hk = h / group;
             var scores = ArrayPool<float>.Shared.Rent(t * keys);
@@ -315,7 +315,7 @@ public sealed unsafe class CpuBackend : IBackend
     // Row-wise ops split across cores only when the work is big enough to pay for the hand-off.
     static void ForRows(int rows, Action<int> body)
     {
-        if (rows >= 64) Parallel.For(0, rows, body);
+        if (rows >= 64) CpuParallelism.For(rows, body);
         else for (int r = 0; r < rows; r++) body(r);
     }
 
@@ -323,7 +323,7 @@ public sealed unsafe class CpuBackend : IBackend
     {
         const int Chunk = 1 << 14;
         if (length <= Chunk) { body(0, length); return; }
-        Parallel.For(0, (length + Chunk - 1) / Chunk, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
+        CpuParallelism.For((length + Chunk - 1) / Chunk, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
     }
 }
 

@@ -75,7 +75,7 @@ public static unsafe class Gemm
     static void SmallRows(bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, bool parallel)
     {
         // About four column blocks per core: enough to balance, wide enough that each row of B is read in long runs.
-        int chunk = parallel ? Math.Max(64, (n / (4 * Environment.ProcessorCount) + 15) / 16 * 16) : n;
+        int chunk = parallel && CpuParallelism.Threads > 1 ? Math.Max(64, (n / (4 * CpuParallelism.Threads) + 15) / 16 * 16) : n;
         int chunks = (n + chunk - 1) / chunk;
         void Work(int block)
         {
@@ -101,7 +101,7 @@ public static unsafe class Gemm
                 }
             }
         }
-        if (parallel && chunks > 1) Parallel.For(0, chunks, Work);
+        if (parallel) CpuParallelism.For(chunks, Work);
         else for (int ch = 0; ch < chunks; ch++) Work(ch);
     }
 
@@ -148,7 +148,7 @@ public static unsafe class Gemm
 
     static void For(bool parallel, int count, Action<int> body)
     {
-        if (parallel && count > 1) Parallel.For(0, count, body);
+        if (parallel) CpuParallelism.For(count, body);
         else for (int i = 0; i < count; i++) body(i);
     }
 
