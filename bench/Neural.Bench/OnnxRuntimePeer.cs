@@ -15,7 +15,7 @@ public sealed record EncoderShape(string Name, string Kind, int Batch, int SeqLe
 /// </summary>
 public sealed class OnnxRuntimePeer(BertTextEncoder ours, string onnxPath)
 {
-    const int Runs = 7;
+    const int Runs = 5;
 
     public static SessionOptions Options(int threads) => new()
     {

@@ -182,6 +182,20 @@ static unsafe int GemmSpeed()
             }
             Console.WriteLine($"gemm {provider} parallel={parallel}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
         }
+    var packed = Gemm.Pack(true, N, K, w.Pointer, K);
+    foreach (var threads in new[] { 1, 2 })
+    {
+        CpuParallelism.Threads = threads;
+        var times = new List<double>();
+        for (int run = 0; run < 6; run++)
+        {
+            var sw = Stopwatch.StartNew();
+            Gemm.SgemmPacked(M, a.Pointer, K, packed, c.Pointer, N, default);
+            if (run > 0) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        Console.WriteLine($"gemm managed, weights packed at load, {threads} thread(s), 512-bit vectors {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
+    }
+    GC.KeepAlive(a); GC.KeepAlive(w); GC.KeepAlive(c); GC.KeepAlive(packed);
     return 0;
 }
 
