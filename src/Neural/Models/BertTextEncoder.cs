@@ -34,9 +34,10 @@ public sealed class BertTextEncoder : ITextEncoderModel
     public int Dimension => _projection?.OutFeatures ?? Model.Config.Hidden;
     public int MaxTokens { get; }
     public ITokenizer Tokenizer => _tokenizer;
+    public EncoderPrompts Prompts { get; }
 
     internal BertTextEncoder(Bert model, Checkpoint weights, WordPieceTokenizer tokenizer, EncoderPooling pooling, bool normalize,
-        LinearWeights? projection, IBackend ops)
+        LinearWeights? projection, IBackend ops, EncoderPrompts prompts, int maxTokens)
     {
         Model = model;
         _weights = weights;
@@ -45,7 +46,8 @@ public sealed class BertTextEncoder : ITextEncoderModel
         Normalize = normalize;
         _projection = projection;
         _ops = ops;
-        MaxTokens = model.Config.MaxPositions;
+        Prompts = prompts;
+        MaxTokens = Math.Min(maxTokens, model.Config.MaxPositions);
     }
 
     public float[][] Encode(IReadOnlyList<string> texts, CancellationToken ct = default)

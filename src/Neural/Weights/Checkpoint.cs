@@ -4,14 +4,15 @@ using Rag.Neural.Tensors;
 namespace Rag.Neural.Weights;
 
 /// <summary>
-/// All tensors of a model directory: model.safetensors, or the shards listed in model.safetensors.index.json.
+/// All tensors of a model: a directory's model.safetensors or the shards listed in model.safetensors.index.json,
+/// or the initializers of an ONNX export (<see cref="OnnxWeights"/>).
 /// Models take tensors by checkpoint key with the shape config.json implies; whatever is left unclaimed at the end
 /// is an error (a loud failure beats silently ignoring weights the model should have used).
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    readonly List<SafetensorsFile> _files = [];
-    readonly Dictionary<string, SafetensorsFile> _byName = new(StringComparer.Ordinal);
+    readonly List<ITensorFile> _files = [];
+    readonly Dictionary<string, ITensorFile> _byName = new(StringComparer.Ordinal);
     readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
 
     public string Directory { get; }
@@ -38,6 +39,14 @@ public sealed class Checkpoint : IDisposable
         }
     }
 
+    /// <summary>A checkpoint over one already-open tensor file (it is disposed with the checkpoint).</summary>
+    public static Checkpoint FromFile(ITensorFile file)
+    {
+        var c = new Checkpoint(System.IO.Path.GetDirectoryName(file.Path) ?? ".");
+        c.Add(file);
+        return c;
+    }
+
     void OpenShards(string indexPath)
     {
         Dictionary<string, string> weightMap;
@@ -50,7 +59,7 @@ public sealed class Checkpoint : IDisposable
         {
             throw new ModelLoadException($"malformed shard index: {e.Message}", indexPath, null, e);
         }
-        var shards = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
+        var shards = new Dictionary<string, ITensorFile>(StringComparer.Ordinal);
         foreach (var shard in weightMap.Values.Distinct())
         {
             var shardPath = Path.Combine(Directory, shard);
@@ -67,7 +76,7 @@ public sealed class Checkpoint : IDisposable
         }
     }
 
-    void Add(SafetensorsFile f)
+    void Add(ITensorFile f)
     {
         _files.Add(f);
         foreach (var name in f.Tensors.Keys) _byName[name] = f;

@@ -13,11 +13,21 @@ public sealed record TensorInfo(string Name, DType DType, int[] Shape, long Begi
     public long ElementCount => Shape.Aggregate(1L, (a, d) => a * d);
 }
 
+/// <summary>A file of named tensors that a <see cref="Checkpoint"/> takes from: safetensors, or an ONNX model's initializers.</summary>
+public interface ITensorFile : IDisposable
+{
+    string Path { get; }
+    IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
+
+    /// <summary>The named tensor as fp32; the returned tensor keeps the file alive.</summary>
+    Tensor Load(string name);
+}
+
 /// <summary>
 /// A memory-mapped safetensors file (8-byte little-endian header length, JSON header, raw data).
 /// Every header entry is validated on open; F32 tensors are views of the mapping (no copy), F16/BF16 are widened.
 /// </summary>
-public sealed unsafe class SafetensorsFile : IDisposable
+public sealed unsafe class SafetensorsFile : ITensorFile
 {
     readonly MemoryMappedFile _map;
     readonly MemoryMappedViewAccessor _view;
