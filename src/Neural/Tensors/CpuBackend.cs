@@ -136,7 +136,7 @@ public sealed unsafe class CpuBackend : IBackend
         SameLength(x, output, "LayerNorm");
         int c = x.Dim(-1);
         if (gamma.Length != c) throw new ArgumentException($"LayerNorm: gamma has {gamma.Length} values for width {c}");
-        ForRows(Rows(x), r =>
+        ForRows(Rows(x), c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float mean = TensorPrimitives.Sum(row) / c;
@@ -153,7 +153,7 @@ public sealed unsafe class CpuBackend : IBackend
         SameLength(x, output, "RmsNorm");
         int c = x.Dim(-1);
         if (gamma.Length != c) throw new ArgumentException($"RmsNorm: gamma has {gamma.Length} values for width {c}");
-        ForRows(Rows(x), r =>
+        ForRows(Rows(x), c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / c + eps);
@@ -242,7 +242,7 @@ public sealed unsafe class CpuBackend : IBackend
         float* qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, op = output.Pointer;
         int work = b * hq;
         // Each (sequence, head) pair is independent; its GEMMs run single-threaded inside.
-        CpuParallelism.For(work, bh =>
+        CpuParallelism.For(work, 2L * work * t * keys * d, bh =>
         {
             int bi = bh / hq, h = bh % hq, hk = h / group;
             var scores = ArrayPool<float>.Shared.Rent(t * keys);
@@ -348,17 +348,13 @@ public sealed unsafe class CpuBackend : IBackend
     public int Argmax(Tensor x) => TensorPrimitives.IndexOfMax(x.Span);
 
     // Row-wise ops split across cores only when the work is big enough to pay for the hand-off.
-    static void ForRows(int rows, Action<int> body)
-    {
-        if (rows >= 64) CpuParallelism.For(rows, body);
-        else for (int r = 0; r < rows; r++) body(r);
-    }
+    static void ForRows(int rows, int width, Action<int> body) => CpuParallelism.For(rows, 8L * rows * width, body);
 
     static void ForChunks(int length, Action<int, int> body)
     {
         const int Chunk = 1 << 14;
         if (length <= Chunk) { body(0, length); return; }
-        CpuParallelism.For((length + Chunk - 1) / Chunk, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
+        CpuParallelism.For((length + Chunk - 1) / Chunk, 16L * length, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
     }
 }
 

@@ -104,7 +104,7 @@ public static unsafe class Gemm
                 }
             }
         }
-        if (parallel) CpuParallelism.For(chunks, Work);
+        if (parallel) CpuParallelism.For(chunks, (long)m * n * k, Work);
         else for (int ch = 0; ch < chunks; ch++) Work(ch);
     }
 
@@ -167,6 +167,7 @@ public static unsafe class Gemm
         int maxKc = Math.Min(KC, k);
         float* packedA = transA ? (float*)NativeMemory.AlignedAlloc((nuint)((long)((m + MR - 1) / MR) * MR * maxKc * sizeof(float)), 64) : null;
         float* packedB = prepacked is null ? (float*)NativeMemory.AlignedAlloc((nuint)((long)nStrips * NR * maxKc * sizeof(float)), 64) : null;
+        parallel &= (long)m * n * k >= CpuParallelism.MinParallelWork;
         int threads = parallel ? CpuParallelism.Threads : 1;
         // Enough tasks to balance the cores (about three each), but strips wide enough to keep reusing A's rows.
         int stripsPerTask = threads == 1 ? nStrips : Math.Max(1, Math.Min(8, nStrips * mBlocks / (3 * threads)));
