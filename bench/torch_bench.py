@@ -2,6 +2,7 @@
 """PyTorch side of bench/neural.sh: the same random checkpoints and inputs as Neural.Bench, timed at 1 and 2
 threads (median of several runs after a warm-up), through the reference forward passes of tools/parity/reference.py
 (BERT) and a KV-cached GPT-2 greedy loop written the way Hugging Face's GPT2Model runs it."""
+import ctypes
 import json
 import math
 import os
@@ -71,6 +72,24 @@ def gpt2_generate(cfg, W, prompt, new_tokens):
     return out
 
 
+def blas_in_use():
+    """What torch's BLAS calls resolve to. Debian's torch is built against the generic libblas.so.3, whose provider
+    update-alternatives picks: reference netlib BLAS (about 8x slower) unless OpenBLAS is installed."""
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS
+    config = [part.strip() for part in torch.__config__.show().replace("\n", ",").split(",") if "BLAS_INFO" in part]
+    libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.lower() and line.split()[-1].startswith("/")})
+    kernel = None
+    for lib in libs:
+        if "openblas" in lib:
+            try:
+                f = ctypes.CDLL(lib).openblas_get_corename
+                f.restype = ctypes.c_char_p
+                kernel = f().decode()
+            except (OSError, AttributeError):
+                pass
+    return config, libs, kernel
+
+
 def median(xs):
     xs = sorted(xs)
     n = len(xs)
@@ -90,7 +109,10 @@ def main(d):
     bert_w = load_safetensors(os.path.join(d, "bert", "model.safetensors"))
     gpt_cfg = json.load(open(os.path.join(d, "gpt2", "config.json")))
     gpt_w = load_safetensors(os.path.join(d, "gpt2", "model.safetensors"))
-    result = {"encoder_ms": {}, "decoder_ms": {}}
+    config, libs, kernel = blas_in_use()
+    print(f"pytorch {torch.__version__}: {', '.join(config)}; BLAS library loaded: {', '.join(libs) or 'none'}; OpenBLAS kernel: {kernel or 'n/a'}"
+          f" (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', 'unset')})", flush=True)
+    result = {"encoder_ms": {}, "decoder_ms": {}, "blas": "openblas" if any("openblas" in lib for lib in libs) else "netlib or unknown", "blas_libraries": libs}
     with torch.inference_mode():
         for threads in (1, 2):
             torch.set_num_threads(threads)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rag.Neural;
+using Rag.Neural.Bench;
 using Rag.Neural.Models;
 using Rag.Neural.Tensors;
 using Rag.Testing;
@@ -10,8 +11,11 @@ using Rag.Testing;
 //   prepare DIR   random BERT-base encoder and GPT-2-small decoder checkpoints plus the shared inputs
 //   run DIR       our timings (each GEMM provider), compared with DIR/torch.json written by torch_bench.py
 //   memory DIR    peak resident memory while loading and running the ~500 MB GPT-2 checkpoint
+//   onnx DIR [--builtin-only]  our encoder against ONNX Runtime on the same weights (DIR/bert/model.onnx from export_onnx.py)
 return args switch
 {
+    ["onnx", var dir] => OnnxComparison(dir, bertBase: true),
+    ["onnx", var dir, "--builtin-only"] => OnnxComparison(dir, bertBase: false),
     ["prepare", var dir] => Prepare(dir),
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
@@ -100,6 +104,11 @@ static int Run(string dir)
     }
 
     var tr = torch.RootElement;
+    if (!tr.TryGetProperty("blas", out var blas) || blas.GetString() != "openblas")
+    {
+        Console.WriteLine($"pytorch ran on {(tr.TryGetProperty("blas_libraries", out var libs) ? libs.ToString() : "an unknown BLAS")}, not OpenBLAS: no ratio against it (install libopenblas0-pthread)");
+        return 1;
+    }
     double torchEncoder = tr.GetProperty("encoder_ms").EnumerateObject().Min(p => p.Value.GetDouble());
     double torchDecoder = tr.GetProperty("decoder_ms").EnumerateObject().Min(p => p.Value.GetDouble());
     foreach (var p in tr.GetProperty("encoder_ms").EnumerateObject()) Console.WriteLine($"pytorch {p.Name} thread(s): encoder {p.Value.GetDouble():F0} ms, decoder {tr.GetProperty("decoder_ms").GetProperty(p.Name).GetDouble():F0} ms");
@@ -117,6 +126,68 @@ static int Run(string dir)
     Console.WriteLine($"encoder time ratio (ours/pytorch, BERT-base 8x128): {encoderMs.Values.Min() / torchEncoder:F2}  [ours {encoderMs.Values.Min():F0} ms, pytorch {torchEncoder:F0} ms]");
     Console.WriteLine($"decoder time ratio (ours/pytorch, GPT-2 small, 128 prompt + {newTokens} new): {decoderMs.Values.Min() / torchDecoder:F2}  [ours {decoderMs.Values.Min():F0} ms, pytorch {torchDecoder:F0} ms]");
     return 0;
+}
+
+// Each shape at 1 and 2 threads, ours (managed GEMM) against ONNX Runtime. The summary is the worst ratio of the shapes
+// the service runs: the built-in encoders at ingest (64 x 128 SQuAD paragraphs) and question (1 x 16) sizes.
+static int OnnxComparison(string dir, bool bertBase)
+{
+    Gemm.Provider = GemmProvider.Managed; // our own kernels, not OpenBLAS's
+    Console.WriteLine($"onnxruntime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()}; CPU: {Environment.ProcessorCount} cores, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported} (512-bit kernels {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
+    using var inputs = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "inputs.json")));
+    int b = inputs.RootElement.GetProperty("batch").GetInt32(), t = inputs.RootElement.GetProperty("seq").GetInt32();
+    var ids = inputs.RootElement.GetProperty("encoder_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    var mask = Enumerable.Repeat(1, b * t).ToArray();
+    for (int i = 0; i < b; i++) for (int j = t - 8 * i; j < t; j++) mask[i * t + j] = 0; // row i has 8i padding tokens
+    if (bertBase)
+    {
+        using var bert = NeuralModels.LoadBertEncoder(Path.Combine(dir, "bert"));
+        var peer = new OnnxRuntimePeer(bert, File.ReadAllBytes(Path.Combine(dir, "bert", "model.onnx")), "bert-base");
+        var shape = new EncoderShape("bert-base", "random", b, t, ids, new int[b * t], mask);
+        foreach (var threads in new[] { 1, 2 }) peer.Compare(shape, threads);
+    }
+
+    var squad = SharedData.File("squad-v1.1/dev-v1.1.json");
+    if (squad is null)
+    {
+        Console.WriteLine($"encoder time ratio vs onnxruntime: not measured ({SharedData.MissingReason("squad-v1.1/dev-v1.1.json")}; the service's shapes are SQuAD text)");
+        return 1;
+    }
+    var (paragraphs, questions) = SquadTexts(squad);
+    var serviceRatios = new List<(string, double)>();
+    foreach (var builtin in Rag.Neural.Builtin.BuiltinEncoders.All)
+    {
+        using var encoder = NeuralModels.LoadBuiltinEncoder(builtin);
+        var (assembly, model, _) = Rag.Neural.Builtin.BuiltinEncoders.Resources(builtin);
+        var bytes = new byte[model.Length];
+        using (var file = File.OpenRead(assembly)) { file.Position = model.Offset; file.ReadExactly(bytes); }
+        var peer = new OnnxRuntimePeer(encoder, bytes, builtin.Name);
+        var tokenizer = (Rag.Tokenizers.WordPieceTokenizer)encoder.Tokenizer;
+        var ingest = tokenizer.EncodeBatch(paragraphs.Take(64).ToArray(), 128);
+        // A question long enough to fill 16 tokens with [CLS] and [SEP].
+        var question = questions.Select(q => tokenizer.EncodeBatch([q], 16)).First(e => e.SequenceLength == 16);
+        foreach (var (label, e) in new[] { ("ingest", ingest), ("question", question) })
+        {
+            var shape = new EncoderShape(builtin.Name, label, e.BatchSize, e.SequenceLength, e.InputIds, e.TokenTypeIds, e.AttentionMask);
+            foreach (var threads in new[] { 1, 2 }) serviceRatios.Add(($"{builtin.Name} {label} {threads}", peer.Compare(shape, threads)));
+        }
+    }
+    var worst = serviceRatios.MaxBy(r => r.Item2);
+    Console.WriteLine($"encoder time ratio vs onnxruntime: {worst.Item2:F2}  (worst of the built-in encoders' ingest and question shapes: {worst.Item1} thread(s))");
+    return 0;
+}
+
+static (List<string> Paragraphs, List<string> Questions) SquadTexts(string path)
+{
+    using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+    var paragraphs = new List<string>(); var questions = new List<string>();
+    foreach (var article in doc.RootElement.GetProperty("data").EnumerateArray())
+        foreach (var p in article.GetProperty("paragraphs").EnumerateArray())
+        {
+            paragraphs.Add(p.GetProperty("context").GetString()!);
+            foreach (var qa in p.GetProperty("qas").EnumerateArray()) questions.Add(qa.GetProperty("question").GetString()!);
+        }
+    return (paragraphs, questions);
 }
 
 static List<int> Greedy(CausalLm model, DecoderState state, int[] prompt, int newTokens)
@@ -153,6 +224,20 @@ static unsafe int GemmSpeed()
             }
             Console.WriteLine($"gemm {provider} parallel={parallel}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
         }
+    var packed = Gemm.Pack(true, N, K, w.Pointer, K);
+    foreach (var threads in new[] { 1, 2 })
+    {
+        CpuParallelism.Threads = threads;
+        var times = new List<double>();
+        for (int run = 0; run < 6; run++)
+        {
+            var sw = Stopwatch.StartNew();
+            Gemm.SgemmPacked(M, a.Pointer, K, packed, c.Pointer, N, default);
+            if (run > 0) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        Console.WriteLine($"gemm managed, weights packed at load, {threads} thread(s), 512-bit vectors {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
+    }
+    GC.KeepAlive(a); GC.KeepAlive(w); GC.KeepAlive(c); GC.KeepAlive(packed);
     return 0;
 }
 

@@ -61,6 +61,31 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public unsafe void PackedWeightsWithBiasAndAddendMatchNaive(int m, int n, int k, bool ta, bool tb)
+    {
+        if (ta) return; // activations are never transposed on this path
+        var a = Random(m * k, 1); var b = Random(k * n, 2); var addend = Random(m * n, 3); var bias = Random(n, 4);
+        var expected = Naive(false, tb, m, n, k, a, b, addend, 1f);
+        var c = new float[m * n];
+        fixed (float* pa = a, pb = b, pc = c, pAdd = addend, pBias = bias)
+        {
+            var packed = Gemm.Pack(tb, n, k, pb, tb ? k : n);
+            foreach (var parallel in new[] { true, false })
+            {
+                var finished = new int[m * n];
+                var ep = new Gemm.Epilogue(pBias, pAdd, n) { Finish = (row, col, count) => { for (int j = col; j < col + count; j++) finished[row * n + j]++; } };
+                Gemm.SgemmPacked(m, pa, k, packed, pc, n, ep, parallel);
+                for (int i = 0; i < c.Length; i++)
+                {
+                    Assert.True(Math.Abs(expected[i] + bias[i % n] - c[i]) <= 1e-4 * Math.Max(1, Math.Sqrt(k)), $"parallel={parallel}: C[{i}] = {c[i]}, expected {expected[i] + bias[i % n]}");
+                    Assert.Equal(1, finished[i]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void BatchedMatMulWithBroadcastAndTransposes()
     {

@@ -84,7 +84,7 @@ public sealed class Bert
         _typeEmbeddings = weights.Take($"{p}embeddings.token_type_embeddings.weight", config.TypeVocabSize, c);
         _embedNormGain = weights.Take($"{p}embeddings.LayerNorm.weight", c);
         _embedNormBias = weights.Take($"{p}embeddings.LayerNorm.bias", c);
-        LinearWeights Lin(string key, int outF, int inF) => new(weights.Take($"{key}.weight", outF, inF), weights.Take($"{key}.bias", outF));
+        LinearWeights Lin(string key, int outF, int inF) => ops.Prepare(new(weights.Take($"{key}.weight", outF, inF), weights.Take($"{key}.bias", outF)));
         _blocks = new Block[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {
@@ -142,11 +142,9 @@ public sealed class Bert
         var mask = new AttentionMask(Causal: false, StartPosition: 0, KeyLength: seqLen, KeyPadding: attentionMask);
         foreach (var block in _blocks)
         {
-            Attention(s, block, x, y, batch, seqLen, h, d, mask);  // y = Attention(x)
-            _ops.AddInPlace(y, x);
+            Attention(s, block, x, y, batch, seqLen, h, d, mask);  // y = x + Attention(x)
             _ops.LayerNorm(y, block.AttentionNormGain, block.AttentionNormBias, Config.LayerNormEps, x); // x = LN(x + Attention(x))
-            Mlp(s, block, x, y, n);                                // y = Mlp(x)
-            _ops.AddInPlace(y, x);
+            Mlp(s, block, x, y, n);                                // y = x + Mlp(x)
             _ops.LayerNorm(y, block.MlpNormGain, block.MlpNormBias, Config.LayerNormEps, x);         // x = LN(x + Mlp(x))
         }
         return x.Reshape(batch, seqLen, c);
@@ -161,16 +159,14 @@ public sealed class Bert
         _ops.Linear(x, b.Value, v);
         _ops.Attention(q.Reshape(batch, seqLen, h, d), k.Reshape(batch, seqLen, h, d), v.Reshape(batch, seqLen, h, d),
             ctx.Reshape(batch, seqLen, h, d), mask);               // (B, T, H, D)
-        _ops.Linear(ctx, b.AttentionOut, output);                  // (B*T, C)
+        _ops.LinearAdd(ctx, b.AttentionOut, x, output);            // (B*T, C), plus the residual x
     }
 
     void Mlp(RunState s, Block b, Tensor x, Tensor output, int n)
     {
         var hidden = s.Hidden.Slice(0, n);                         // (B*T, I)
-        _ops.Linear(x, b.Up, hidden);
-        if (Config.HiddenAct == "gelu") _ops.Gelu(hidden, hidden);
-        else _ops.GeluTanh(hidden, hidden);
-        _ops.Linear(hidden, b.Down, output);                       // (B*T, C)
+        _ops.LinearGelu(x, b.Up, hidden, tanhForm: Config.HiddenAct != "gelu");
+        _ops.LinearAdd(hidden, b.Down, x, output);                 // (B*T, C), plus the residual x
     }
 
     /// <summary>BERT's pooler over [CLS]: tanh(W h_0 + b), (B, C) -> (B, C).</summary>

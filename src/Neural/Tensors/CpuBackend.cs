@@ -62,12 +62,44 @@ public sealed unsafe class CpuBackend : IBackend
                 output.Pointer + (long)i * m * n, n);
     }
 
-    public void Linear(Tensor x, LinearWeights w, Tensor output)
+    public void Linear(Tensor x, LinearWeights w, Tensor output) => LinearCore(x, w, null, output, Activation.None);
+
+    public LinearWeights Prepare(LinearWeights w) =>
+        w.Packed is not null ? w : w with { Packed = Gemm.Pack(!w.WeightIsInOut, w.OutFeatures, w.InFeatures, w.Weight.Pointer, w.Weight.Dim(1)) };
+
+    public void LinearAdd(Tensor x, LinearWeights w, Tensor residual, Tensor output)
+    {
+        SameLength(residual, output, "LinearAdd");
+        LinearCore(x, w, residual, output, Activation.None);
+    }
+
+    public void LinearGelu(Tensor x, LinearWeights w, Tensor output, bool tanhForm = false) =>
+        LinearCore(x, w, null, output, tanhForm ? Activation.GeluTanh : Activation.Gelu);
+
+    enum Activation { None, Gelu, GeluTanh }
+
+    void LinearCore(Tensor x, LinearWeights w, Tensor? residual, Tensor output, Activation activation)
     {
         int inF = w.InFeatures, outF = w.OutFeatures;
         if (x.Dim(-1) != inF) throw new ArgumentException($"Linear: input width {x.Dim(-1)} but the layer takes {inF}");
         int rows = Rows(x);
         if (output.Length != rows * outF) throw new ArgumentException($"Linear: output [{string.Join(", ", output.Shape)}] is not {rows} x {outF}");
+        if (w.Packed is { } packed)
+        {
+            // Bias and residual are added as each tile is stored; GELU runs on each finished block while it is in cache.
+            float* o = output.Pointer;
+            Action<int, int, int>? finish = activation switch
+            {
+                Activation.Gelu => (r, col, count) => Activations.Gelu(new Span<float>(o + (long)r * outF + col, count), new Span<float>(o + (long)r * outF + col, count)),
+                Activation.GeluTanh => (r, col, count) => Activations.GeluTanh(new Span<float>(o + (long)r * outF + col, count), new Span<float>(o + (long)r * outF + col, count)),
+                _ => null,
+            };
+            var epilogue = new Gemm.Epilogue(w.Bias is null ? null : w.Bias.Pointer, residual is null ? null : residual.Pointer, outF) { Finish = finish };
+            Gemm.SgemmPacked(rows, x.Pointer, inF, packed, o, outF, epilogue);
+            GC.KeepAlive(w);
+            GC.KeepAlive(residual);
+            return;
+        }
         if (w.Bias is not null)
         {
             // Seed C with the bias so the GEMM adds onto it (beta = 1).
@@ -76,6 +108,9 @@ public sealed unsafe class CpuBackend : IBackend
         }
         Gemm.Sgemm(false, !w.WeightIsInOut, rows, outF, inF, x.Pointer, inF, w.Weight.Pointer, w.Weight.Dim(1),
             output.Pointer, outF, w.Bias is null ? 0f : 1f);
+        if (residual is not null) AddInPlace(output, residual);
+        if (activation == Activation.Gelu) Gelu(output, output);
+        else if (activation == Activation.GeluTanh) GeluTanh(output, output);
     }
 
     public void Add(Tensor a, Tensor b, Tensor output)
@@ -101,7 +136,7 @@ public sealed unsafe class CpuBackend : IBackend
         SameLength(x, output, "LayerNorm");
         int c = x.Dim(-1);
         if (gamma.Length != c) throw new ArgumentException($"LayerNorm: gamma has {gamma.Length} values for width {c}");
-        ForRows(Rows(x), r =>
+        ForRows(Rows(x), c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float mean = TensorPrimitives.Sum(row) / c;
@@ -118,7 +153,7 @@ public sealed unsafe class CpuBackend : IBackend
         SameLength(x, output, "RmsNorm");
         int c = x.Dim(-1);
         if (gamma.Length != c) throw new ArgumentException($"RmsNorm: gamma has {gamma.Length} values for width {c}");
-        ForRows(Rows(x), r =>
+        ForRows(Rows(x), c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / c + eps);
@@ -207,7 +242,7 @@ public sealed unsafe class CpuBackend : IBackend
         float* qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, op = output.Pointer;
         int work = b * hq;
         // Each (sequence, head) pair is independent; its GEMMs run single-threaded inside.
-        Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = work == 1 ? 1 : -1 }, bh =>
+        CpuParallelism.For(work, 2L * work * t * keys * d, bh =>
         {
             int bi = bh / hq, h = bh % hq, hk = h / group;
             var scores = ArrayPool<float>.Shared.Rent(t * keys);
@@ -313,17 +348,13 @@ public sealed unsafe class CpuBackend : IBackend
     public int Argmax(Tensor x) => TensorPrimitives.IndexOfMax(x.Span);
 
     // Row-wise ops split across cores only when the work is big enough to pay for the hand-off.
-    static void ForRows(int rows, Action<int> body)
-    {
-        if (rows >= 64) Parallel.For(0, rows, body);
-        else for (int r = 0; r < rows; r++) body(r);
-    }
+    static void ForRows(int rows, int width, Action<int> body) => CpuParallelism.For(rows, 8L * rows * width, body);
 
     static void ForChunks(int length, Action<int, int> body)
     {
         const int Chunk = 1 << 14;
         if (length <= Chunk) { body(0, length); return; }
-        Parallel.For(0, (length + Chunk - 1) / Chunk, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
+        CpuParallelism.For((length + Chunk - 1) / Chunk, 16L * length, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
     }
 }
 

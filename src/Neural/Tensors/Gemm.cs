@@ -17,7 +17,10 @@ public enum GemmProvider { Managed, OpenBlas }
 /// </summary>
 public static unsafe class Gemm
 {
-    const int MR = 6, NR = 16, KC = 256, MC = 96, NC = 3072;
+    // Micro-tile rows x columns: 12 x 32 with AVX-512 (when the JIT accelerates 512-bit vectors), else 6 x 16 with AVX2.
+    internal static readonly bool Wide = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+    static readonly int MR = Wide ? 12 : 6, NR = Wide ? 32 : 16;
+    const int KC = 256, MC = 96;
     // Below this many rows of C the product is a matrix-vector stream over B: packing would cost more than it saves.
     const int SmallM = 4;
 
@@ -75,7 +78,7 @@ public static unsafe class Gemm
     static void SmallRows(bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, bool parallel)
     {
         // About four column blocks per core: enough to balance, wide enough that each row of B is read in long runs.
-        int chunk = parallel ? Math.Max(64, (n / (4 * Environment.ProcessorCount) + 15) / 16 * 16) : n;
+        int chunk = parallel && CpuParallelism.Threads > 1 ? Math.Max(64, (n / (4 * CpuParallelism.Threads) + 15) / 16 * 16) : n;
         int chunks = (n + chunk - 1) / chunk;
         void Work(int block)
         {
@@ -101,135 +104,355 @@ public static unsafe class Gemm
                 }
             }
         }
-        if (parallel && chunks > 1) Parallel.For(0, chunks, Work);
+        if (parallel) CpuParallelism.For(chunks, (long)m * n * k, Work);
         else for (int ch = 0; ch < chunks; ch++) Work(ch);
     }
 
-    static void Blocked(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, bool parallel)
+    /// <summary>
+    /// op(B) packed once into NR-column strips, each K rows of NR consecutive columns (zero past N): the layout the
+    /// micro-kernel reads, so a weight packed at load is never packed again.
+    /// </summary>
+    public sealed class PackedB
     {
-        int mStrips = (m + MR - 1) / MR;
-        int maxNc = Math.Min(NC, n);
+        internal readonly NativeStorage Storage;
+        public int N { get; }
+        public int K { get; }
+
+        internal PackedB(int n, int k)
+        {
+            N = n; K = k;
+            Storage = new NativeStorage((long)((n + NR - 1) / NR) * NR * k);
+        }
+
+        internal float* Strip(int strip, int p0) => Storage.Pointer + ((long)strip * K + p0) * NR;
+    }
+
+    /// <summary>Packs op(B) (K x N) for <see cref="SgemmPacked"/>; B stored N x K (a linear layer's (out, in)) when transB.</summary>
+    public static PackedB Pack(bool transB, int n, int k, float* b, int ldb)
+    {
+        var packed = new PackedB(n, k);
+        int strips = (n + NR - 1) / NR;
+        for (int s = 0; s < strips; s++) PackB(transB, b, ldb, 0, s * NR, Math.Min(NR, n - s * NR), k, packed.Strip(s, 0));
+        return packed;
+    }
+
+    /// <summary>What the product's store adds: a per-column bias and a same-shape addend (the residual stream).</summary>
+    public readonly struct Epilogue(float* bias, float* addend, int ldAddend)
+    {
+        public readonly float* Bias = bias;
+        public readonly float* Addend = addend;
+        public readonly int LdAddend = ldAddend;
+        /// <summary>Called on each finished block of C rows (row, first column, count): activations run while it is in cache.</summary>
+        public Action<int, int, int>? Finish { get; init; }
+    }
+
+    /// <summary>C (M x N) = A (M x K) * B + bias + addend, B packed by <see cref="Pack"/>; then Finish on each block.</summary>
+    public static void SgemmPacked(int m, float* a, int lda, PackedB b, float* c, int ldc, in Epilogue epilogue, bool parallel = true)
+    {
+        if (m == 0 || b.N == 0) return;
+        Blocked(false, m, b.N, b.K, a, lda, null, 0, b, c, ldc, 0f, epilogue, parallel);
+    }
+
+    static void Blocked(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, float beta, bool parallel) =>
+        Blocked(transA, m, n, k, a, lda, b, ldb, null, c, ldc, beta, default, parallel, transB);
+
+    // BLIS loop order: K blocks of KC (B's micro-panels stay in L1), then tasks of (MC rows x a few NR strips) for
+    // the cores. A is read in place when not transposed (rows broadcast from their own rows, as MLAS does);
+    // B is packed per call unless it came packed.
+    static void Blocked(bool transA, int m, int n, int k, float* a, int lda, float* b, int ldb, PackedB? prepacked,
+        float* c, int ldc, float beta, in Epilogue epilogue, bool parallel, bool transB = false)
+    {
+        int nStrips = (n + NR - 1) / NR;
+        int mBlocks = (m + MC - 1) / MC;
         int maxKc = Math.Min(KC, k);
-        var packedA = (float*)NativeMemory.AlignedAlloc((nuint)((long)mStrips * MR * maxKc * sizeof(float)), 64);
-        var packedB = (float*)NativeMemory.AlignedAlloc((nuint)((long)((maxNc + NR - 1) / NR) * NR * maxKc * sizeof(float)), 64);
+        float* packedA = transA ? (float*)NativeMemory.AlignedAlloc((nuint)((long)((m + MR - 1) / MR) * MR * maxKc * sizeof(float)), 64) : null;
+        float* packedB = prepacked is null ? (float*)NativeMemory.AlignedAlloc((nuint)((long)nStrips * NR * maxKc * sizeof(float)), 64) : null;
+        parallel &= (long)m * n * k >= CpuParallelism.MinParallelWork;
+        int threads = parallel ? CpuParallelism.Threads : 1;
+        // Enough tasks to balance the cores (about three each), but strips wide enough to keep reusing A's rows.
+        int stripsPerTask = threads == 1 ? nStrips : Math.Max(1, Math.Min(8, nStrips * mBlocks / (3 * threads)));
+        int nTasks = (nStrips + stripsPerTask - 1) / stripsPerTask;
+        var ep = epilogue;
         try
         {
-            for (int jc = 0; jc < n; jc += NC)
+            for (int pc = 0; pc < k; pc += KC)
             {
-                int nc = Math.Min(NC, n - jc);
-                int nStrips = (nc + NR - 1) / NR;
-                for (int pc = 0; pc < k; pc += KC)
+                int kc = Math.Min(KC, k - pc);
+                bool first = pc == 0, last = pc + kc == k;
+                float* bBase = packedB;
+                long bStride = (long)NR * kc;
+                if (prepacked is null)
+                    For(parallel, nStrips, s => PackB(transB, b, ldb, pc, s * NR, Math.Min(NR, n - s * NR), kc, bBase + s * bStride));
+                if (transA)
+                    For(parallel, (m + MR - 1) / MR, s => PackA(a, lda, s * MR, pc, Math.Min(MR, m - s * MR), kc, packedA + (long)s * MR * kc));
+                For(parallel, mBlocks * nTasks, t =>
                 {
-                    int kc = Math.Min(KC, k - pc);
-                    float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
-                    For(parallel, nStrips, s => PackB(transB, b, ldb, pc, jc + s * NR, Math.Min(NR, nc - s * NR), kc, packedB + (long)s * NR * kc));
-                    For(parallel, mStrips, s => PackA(transA, a, lda, s * MR, pc, Math.Min(MR, m - s * MR), kc, packedA + (long)s * MR * kc));
-                    // Tiles of MC rows x 256 columns: enough tasks for every core even when M is short.
-                    const int NTile = 256;
-                    int mBlocks = (m + MC - 1) / MC, nBlocks = (nc + NTile - 1) / NTile;
-                    For(parallel, mBlocks * nBlocks, t =>
+                    int ic = t / nTasks * MC, s0 = t % nTasks * stripsPerTask;
+                    int mEnd = Math.Min(m, ic + MC), sEnd = Math.Min(nStrips, s0 + stripsPerTask);
+                    for (int s = s0; s < sEnd; s++)
                     {
-                        int ic = t / nBlocks * MC, jt = t % nBlocks * NTile;
-                        int mEnd = Math.Min(m, ic + MC), nEnd = Math.Min(nc, jt + NTile);
-                        for (int j = jt; j < nEnd; j += NR)
-                            for (int i = ic; i < mEnd; i += MR)
-                                Tile(packedA + (long)(i / MR) * MR * kc, packedB + (long)(j / NR) * NR * kc, kc,
-                                    c + (long)i * ldc + jc + j, ldc, Math.Min(MR, m - i), Math.Min(NR, nc - j), betaNow);
-                    });
-                }
+                        float* bp = prepacked is null ? bBase + s * bStride : prepacked.Strip(s, pc);
+                        int j = s * NR, cols = Math.Min(NR, n - j);
+                        for (int i = ic; i < mEnd; i += MR)
+                        {
+                            int rows = Math.Min(MR, m - i);
+                            float* ap; int aStep, aRow;
+                            if (transA) { ap = packedA + (long)(i / MR) * MR * kc; aStep = MR; aRow = 1; }
+                            else { ap = a + (long)i * lda + pc; aStep = 1; aRow = lda; }
+                            Tile(ap, aStep, aRow, bp, kc, c + (long)i * ldc + j, ldc, rows, cols, first ? beta : 1f, first, j, i, ep);
+                        }
+                    }
+                    if (last && ep.Finish is { } finish)
+                        for (int i = ic; i < mEnd; i++) finish(i, s0 * NR, Math.Min(n, sEnd * NR) - s0 * NR);
+                });
             }
         }
         finally
         {
-            NativeMemory.AlignedFree(packedA);
-            NativeMemory.AlignedFree(packedB);
+            if (packedA != null) NativeMemory.AlignedFree(packedA);
+            if (packedB != null) NativeMemory.AlignedFree(packedB);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> acc) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, acc) : acc + a * b;
+
     static void For(bool parallel, int count, Action<int> body)
     {
-        if (parallel && count > 1) Parallel.For(0, count, body);
+        if (parallel) CpuParallelism.For(count, body);
         else for (int i = 0; i < count; i++) body(i);
     }
 
-    // Packed A strip: for each p, MR consecutive rows of op(A); rows past M are zero.
-    static void PackA(bool transA, float* a, int lda, int i0, int p0, int rows, int kc, float* dst)
+    // Packed A strip (transposed A only): for each p, MR consecutive rows of op(A); rows past M are zero.
+    static void PackA(float* a, int lda, int i0, int p0, int rows, int kc, float* dst)
     {
         for (int p = 0; p < kc; p++)
         {
             float* d = dst + p * MR;
-            for (int r = 0; r < MR; r++)
-                d[r] = r < rows ? (transA ? a[(long)(p0 + p) * lda + i0 + r] : a[(long)(i0 + r) * lda + p0 + p]) : 0f;
+            for (int r = 0; r < MR; r++) d[r] = r < rows ? a[(long)(p0 + p) * lda + i0 + r] : 0f;
         }
     }
 
     // Packed B panel: for each p, NR consecutive columns of op(B); columns past N are zero.
     static void PackB(bool transB, float* b, int ldb, int p0, int j0, int cols, int kc, float* dst)
     {
-        if (!transB && cols == NR)
+        if (!transB)
         {
             for (int p = 0; p < kc; p++)
-                Unsafe.CopyBlockUnaligned(dst + p * NR, b + (long)(p0 + p) * ldb + j0, NR * sizeof(float));
+            {
+                float* d = dst + p * NR;
+                Unsafe.CopyBlockUnaligned(d, b + (long)(p0 + p) * ldb + j0, (uint)(cols * sizeof(float)));
+                for (int col = cols; col < NR; col++) d[col] = 0f;
+            }
             return;
         }
-        for (int p = 0; p < kc; p++)
+        // Transposed: walk each of B's rows (one output column) contiguously.
+        for (int col = 0; col < NR; col++)
         {
-            float* d = dst + p * NR;
-            for (int col = 0; col < NR; col++)
-                d[col] = col < cols ? (transB ? b[(long)(j0 + col) * ldb + p0 + p] : b[(long)(p0 + p) * ldb + j0 + col]) : 0f;
+            if (col >= cols) { for (int p = 0; p < kc; p++) dst[p * NR + col] = 0f; continue; }
+            float* src = b + (long)(j0 + col) * ldb + p0;
+            for (int p = 0; p < kc; p++) dst[p * NR + col] = src[p];
         }
     }
 
-    static void Tile(float* ap, float* bp, int kc, float* c, int ldc, int rows, int cols, float beta)
+    // One MR x NR tile of C. first: C = acc + beta C + bias + addend; later K blocks: C += acc.
+    static void Tile(float* ap, int aStep, int aRow, float* bp, int kc, float* c, int ldc, int rows, int cols, float beta, bool first,
+        int j, int i, in Epilogue ep)
     {
-        if (rows == MR && cols == NR) { Kernel6x16(ap, bp, kc, c, ldc, beta); return; }
-        // Edge tile: compute into a full scratch tile, then copy the valid part.
+        float* bias = first && ep.Bias != null ? ep.Bias + j : null;
+        float* addend = first && ep.Addend != null ? ep.Addend + (long)i * ep.LdAddend + j : null;
+        if (cols == NR)
+        {
+            if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend);
+            else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend);
+            return;
+        }
+        // Column edge: compute into a full scratch tile, then store the valid part.
         float* tmp = stackalloc float[MR * NR];
-        Kernel6x16(ap, bp, kc, tmp, NR, 0f);
+        if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0);
+        else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0);
         for (int r = 0; r < rows; r++)
             for (int col = 0; col < cols; col++)
             {
                 float* dst = c + (long)r * ldc + col;
-                *dst = beta == 0f ? tmp[r * NR + col] : tmp[r * NR + col] + beta * *dst;
+                float v = tmp[r * NR + col];
+                if (beta != 0f) v += beta * *dst;
+                if (bias != null) v += bias[col];
+                if (addend != null) v += addend[(long)r * ep.LdAddend + col];
+                *dst = v;
             }
+    }
+}
+
+/// <summary>Row counts as types, so each micro-kernel is compiled for its exact number of rows (no dead FMAs on edges).</summary>
+interface IRows { static abstract int Count { get; } }
+struct Rows1 : IRows { public static int Count => 1; }
+struct Rows2 : IRows { public static int Count => 2; }
+struct Rows3 : IRows { public static int Count => 3; }
+struct Rows4 : IRows { public static int Count => 4; }
+struct Rows5 : IRows { public static int Count => 5; }
+struct Rows6 : IRows { public static int Count => 6; }
+struct Rows7 : IRows { public static int Count => 7; }
+struct Rows8 : IRows { public static int Count => 8; }
+struct Rows9 : IRows { public static int Count => 9; }
+struct Rows10 : IRows { public static int Count => 10; }
+struct Rows11 : IRows { public static int Count => 11; }
+struct Rows12 : IRows { public static int Count => 12; }
+
+/// <summary>
+/// AVX-512 micro-kernel: up to 12 rows x 32 columns, 24 ZMM accumulators, B's two vectors and one broadcast of A
+/// (27 of the 32 registers). A row r of the tile is read at a + r * aRow + p * aStep.
+/// </summary>
+static unsafe class Kernels512
+{
+    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd)
+    {
+        switch (rows)
+        {
+            case 12: K<Rows12>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 11: K<Rows11>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 10: K<Rows10>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 9: K<Rows9>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 8: K<Rows8>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 7: K<Rows7>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+        }
+    }
+
+    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd) where R : struct, IRows
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
+            c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        int n = R.Count;
+        float* a0 = a, a3 = a + 3L * aRow, a6 = a + 6L * aRow, a9 = a + 9L * aRow;
+        long r1 = aRow, r2 = 2L * aRow;
+        for (int p = 0; p < kc; p++, b += 32, a0 += aStep, a3 += aStep, a6 += aStep, a9 += aStep)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            Vector512<float> x;
+            x = Vector512.Create(a0[0]); c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            if (n > 1) { x = Vector512.Create(a0[r1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11); }
+            if (n > 2) { x = Vector512.Create(a0[r2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21); }
+            if (n > 3) { x = Vector512.Create(a3[0]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31); }
+            if (n > 4) { x = Vector512.Create(a3[r1]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41); }
+            if (n > 5) { x = Vector512.Create(a3[r2]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51); }
+            if (n > 6) { x = Vector512.Create(a6[0]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61); }
+            if (n > 7) { x = Vector512.Create(a6[r1]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71); }
+            if (n > 8) { x = Vector512.Create(a6[r2]); c80 = Avx512F.FusedMultiplyAdd(x, b0, c80); c81 = Avx512F.FusedMultiplyAdd(x, b1, c81); }
+            if (n > 9) { x = Vector512.Create(a9[0]); c90 = Avx512F.FusedMultiplyAdd(x, b0, c90); c91 = Avx512F.FusedMultiplyAdd(x, b1, c91); }
+            if (n > 10) { x = Vector512.Create(a9[r1]); ca0 = Avx512F.FusedMultiplyAdd(x, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(x, b1, ca1); }
+            if (n > 11) { x = Vector512.Create(a9[r2]); cb0 = Avx512F.FusedMultiplyAdd(x, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(x, b1, cb1); }
+        }
+        Vector512<float> bias0 = default, bias1 = default;
+        if (bias != null) { bias0 = Vector512.Load(bias); bias1 = Vector512.Load(bias + 16); }
+        Store(c, 0, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c00, c01);
+        if (n > 1) Store(c, 1, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c10, c11);
+        if (n > 2) Store(c, 2, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c20, c21);
+        if (n > 3) Store(c, 3, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c30, c31);
+        if (n > 4) Store(c, 4, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c40, c41);
+        if (n > 5) Store(c, 5, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c50, c51);
+        if (n > 6) Store(c, 6, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c60, c61);
+        if (n > 7) Store(c, 7, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c70, c71);
+        if (n > 8) Store(c, 8, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c80, c81);
+        if (n > 9) Store(c, 9, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c90, c91);
+        if (n > 10) Store(c, 10, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, ca0, ca1);
+        if (n > 11) Store(c, 11, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, cb0, cb1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Fmadd(Vector256<float> a, Vector256<float> b, Vector256<float> acc) =>
-        Fma.IsSupported ? Fma.MultiplyAdd(a, b, acc) : acc + a * b;
+    static void Store(float* c, int r, int ldc, float beta, bool hasBias, Vector512<float> bias0, Vector512<float> bias1, float* addend, int ldAdd,
+        Vector512<float> lo, Vector512<float> hi)
+    {
+        c += (long)r * ldc;
+        if (beta != 0f)
+        {
+            var vb = Vector512.Create(beta);
+            lo = Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c), lo);
+            hi = Avx512F.FusedMultiplyAdd(vb, Vector512.Load(c + 16), hi);
+        }
+        if (hasBias) { lo += bias0; hi += bias1; }
+        if (addend != null)
+        {
+            float* d = addend + (long)r * ldAdd;
+            lo += Vector512.Load(d);
+            hi += Vector512.Load(d + 16);
+        }
+        lo.Store(c);
+        hi.Store(c + 16);
+    }
+}
 
-    // 6x16 register block: 12 accumulators + 2 B vectors + 1 broadcast A = 15 of the 16 YMM registers.
-    static void Kernel6x16(float* ap, float* bp, int kc, float* c, int ldc, float beta)
+/// <summary>AVX2 micro-kernel: up to 6 rows x 16 columns, 12 YMM accumulators (15 of the 16 registers).</summary>
+static unsafe class Kernels256
+{
+    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd)
+    {
+        switch (rows)
+        {
+            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+        }
+    }
+
+    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd) where R : struct, IRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++, ap += MR, bp += NR)
+        int n = R.Count;
+        float* a0 = a, a3 = a + 3L * aRow;
+        long r1 = aRow, r2 = 2L * aRow;
+        for (int p = 0; p < kc; p++, b += 16, a0 += aStep, a3 += aStep)
         {
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            var a = Vector256.Create(ap[0]); c00 = Fmadd(a, b0, c00); c01 = Fmadd(a, b1, c01);
-            a = Vector256.Create(ap[1]); c10 = Fmadd(a, b0, c10); c11 = Fmadd(a, b1, c11);
-            a = Vector256.Create(ap[2]); c20 = Fmadd(a, b0, c20); c21 = Fmadd(a, b1, c21);
-            a = Vector256.Create(ap[3]); c30 = Fmadd(a, b0, c30); c31 = Fmadd(a, b1, c31);
-            a = Vector256.Create(ap[4]); c40 = Fmadd(a, b0, c40); c41 = Fmadd(a, b1, c41);
-            a = Vector256.Create(ap[5]); c50 = Fmadd(a, b0, c50); c51 = Fmadd(a, b1, c51);
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            Vector256<float> x;
+            x = Vector256.Create(a0[0]); c00 = Gemm.Fmadd(x, b0, c00); c01 = Gemm.Fmadd(x, b1, c01);
+            if (n > 1) { x = Vector256.Create(a0[r1]); c10 = Gemm.Fmadd(x, b0, c10); c11 = Gemm.Fmadd(x, b1, c11); }
+            if (n > 2) { x = Vector256.Create(a0[r2]); c20 = Gemm.Fmadd(x, b0, c20); c21 = Gemm.Fmadd(x, b1, c21); }
+            if (n > 3) { x = Vector256.Create(a3[0]); c30 = Gemm.Fmadd(x, b0, c30); c31 = Gemm.Fmadd(x, b1, c31); }
+            if (n > 4) { x = Vector256.Create(a3[r1]); c40 = Gemm.Fmadd(x, b0, c40); c41 = Gemm.Fmadd(x, b1, c41); }
+            if (n > 5) { x = Vector256.Create(a3[r2]); c50 = Gemm.Fmadd(x, b0, c50); c51 = Gemm.Fmadd(x, b1, c51); }
         }
-        Store(c, beta, c00, c01); c += ldc;
-        Store(c, beta, c10, c11); c += ldc;
-        Store(c, beta, c20, c21); c += ldc;
-        Store(c, beta, c30, c31); c += ldc;
-        Store(c, beta, c40, c41); c += ldc;
-        Store(c, beta, c50, c51);
+        Vector256<float> bias0 = default, bias1 = default;
+        if (bias != null) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + 8); }
+        Store(c, 0, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c00, c01);
+        if (n > 1) Store(c, 1, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c10, c11);
+        if (n > 2) Store(c, 2, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c20, c21);
+        if (n > 3) Store(c, 3, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c30, c31);
+        if (n > 4) Store(c, 4, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c40, c41);
+        if (n > 5) Store(c, 5, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c50, c51);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, float beta, Vector256<float> lo, Vector256<float> hi)
+    static void Store(float* c, int r, int ldc, float beta, bool hasBias, Vector256<float> bias0, Vector256<float> bias1, float* addend, int ldAdd,
+        Vector256<float> lo, Vector256<float> hi)
     {
+        c += (long)r * ldc;
         if (beta != 0f)
         {
             var vb = Vector256.Create(beta);
-            lo = Fmadd(vb, Vector256.Load(c), lo);
-            hi = Fmadd(vb, Vector256.Load(c + 8), hi);
+            lo = Gemm.Fmadd(vb, Vector256.Load(c), lo);
+            hi = Gemm.Fmadd(vb, Vector256.Load(c + 8), hi);
+        }
+        if (hasBias) { lo += bias0; hi += bias1; }
+        if (addend != null)
+        {
+            float* d = addend + (long)r * ldAdd;
+            lo += Vector256.Load(d);
+            hi += Vector256.Load(d + 8);
         }
         lo.Store(c);
         hi.Store(c + 8);

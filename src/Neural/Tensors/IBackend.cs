@@ -5,6 +5,12 @@ public sealed record LinearWeights(Tensor Weight, Tensor? Bias, bool WeightIsInO
 {
     public int InFeatures => WeightIsInOut ? Weight.Dim(0) : Weight.Dim(1);
     public int OutFeatures => WeightIsInOut ? Weight.Dim(1) : Weight.Dim(0);
+
+    /// <summary>
+    /// A copy of Weight in the CPU micro-kernel's layout, made once by <see cref="IBackend.Prepare"/> for inference.
+    /// It does not follow later writes to Weight: code that updates weights (training) uses unprepared layers.
+    /// </summary>
+    public Gemm.PackedB? Packed { get; init; }
 }
 
 /// <summary>Which keys each query may see in <see cref="IBackend.Attention"/>.</summary>
@@ -36,6 +42,24 @@ public interface IBackend
 
     /// <summary>y = x W^T + b: (N, in) -> (N, out).</summary>
     void Linear(Tensor x, LinearWeights w, Tensor output);
+
+    /// <summary>The layer as this backend runs it fastest for inference (the CPU packs the weight once); same results.</summary>
+    LinearWeights Prepare(LinearWeights w) => w;
+
+    /// <summary>y = x W^T + b + residual: a projection back into the residual stream, added where the product is stored.</summary>
+    void LinearAdd(Tensor x, LinearWeights w, Tensor residual, Tensor output)
+    {
+        Linear(x, w, output);
+        AddInPlace(output, residual);
+    }
+
+    /// <summary>y = GELU(x W^T + b), the erf form or (tanhForm) GPT-2's tanh approximation, applied while the product is in cache.</summary>
+    void LinearGelu(Tensor x, LinearWeights w, Tensor output, bool tanhForm = false)
+    {
+        Linear(x, w, output);
+        if (tanhForm) GeluTanh(output, output);
+        else Gelu(output, output);
+    }
 
     void Add(Tensor a, Tensor b, Tensor output);
 
