@@ -20,6 +20,7 @@ public sealed class ComposeFileTests
         var resolved = await ConfigAsync("docker-compose.yml");
         Assert.DoesNotContain("devices:", resolved, StringComparison.Ordinal);
         Assert.DoesNotContain("nvidia", resolved, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Rag__Vectors__QdrantUrl: http://qdrant:6334", resolved, StringComparison.Ordinal); // Qdrant.Client speaks gRPC
     }
 
     [SkippableFact]
