@@ -64,6 +64,7 @@ public sealed class VectorSettings
 {
     /// <summary>"embedded" (files in the data folder, the default) or "qdrant".</summary>
     public string Provider { get; set; } = "embedded";
+    /// <summary>Qdrant's gRPC address (Qdrant.Client), e.g. http://qdrant:6334.</summary>
     public string? QdrantUrl { get; set; }
     public string? QdrantApiKey { get; set; }
     public string QdrantCollection { get; set; } = "rag_chunks";

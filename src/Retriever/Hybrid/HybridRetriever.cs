@@ -42,32 +42,57 @@ public sealed class HybridRetriever(
         var notice = questionEncoder is null ? NoEncoderNotice : null;
         if (request.K <= 0 || string.IsNullOrWhiteSpace(request.Query))
             return new RetrievalResult([], mode, notice, clock.Elapsed, RetrievalLabels.Describe(mode, EncoderName));
+        using var activity = RetrieverTelemetry.Source.StartActivity("retrieve");
+        activity?.SetTag("rag.retrieval.mode", Name(mode));
+        activity?.SetTag("rag.retrieval.k", request.K);
 
         var candidates = CandidatesFor(request.K);
         var denseTask = mode is RetrievalMode.Dense or RetrievalMode.Hybrid
             ? DenseAsync(request.Query, request.Filter, candidates, ct)
             : Task.FromResult<IReadOnlyList<ScoredChunk>>([]);
         var lexicalTask = mode is RetrievalMode.Bm25 or RetrievalMode.Hybrid
-            ? lexicalIndex.SearchAsync(request.Query, request.Filter, candidates, ct)
+            ? LexicalAsync(request.Query, request.Filter, candidates, ct)
             : Task.FromResult<IReadOnlyList<ScoredChunk>>([]);
         var dense = await denseTask;
         var lexical = await lexicalTask;
 
-        // A single list keeps its own scores; fusion replaces them with RRF scores.
+        // A single list keeps its own scores; fusion replaces them with fused scores.
         IReadOnlyList<FusedChunk> ranked = mode switch
         {
             RetrievalMode.Dense => [.. dense.Select((c, i) => new FusedChunk(c.ChunkId, c.DocumentId, c.Score, i + 1, null))],
             RetrievalMode.Bm25 => [.. lexical.Select((c, i) => new FusedChunk(c.ChunkId, c.DocumentId, c.Score, null, i + 1))],
-            _ => ScoreFusion.Fuse(fusion, dense, lexical),
+            _ => Fuse(dense, lexical),
         };
         var passages = await LoadAsync(request.Filter.TenantId, ranked, request.K, ct);
+        activity?.SetTag("rag.retrieval.passages", passages.Count);
+        RetrieverTelemetry.Duration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("rag.retrieval.mode", Name(mode)));
         return new RetrievalResult(passages, mode, notice, clock.Elapsed, RetrievalLabels.Describe(mode, EncoderName));
     }
 
+    static string Name(RetrievalMode mode) => mode.ToString().ToLowerInvariant();
+
     async Task<IReadOnlyList<ScoredChunk>> DenseAsync(string query, SearchFilter filter, int candidates, CancellationToken ct)
     {
+        using var activity = RetrieverTelemetry.Source.StartActivity("retrieve.dense");
         var embeddings = await questionEncoder!.GenerateAsync([query], cancellationToken: ct);
-        return await vectorIndex.SearchAsync(embeddings[0].Vector.ToArray(), filter, candidates, ct);
+        var hits = await vectorIndex.SearchAsync(embeddings[0].Vector.ToArray(), filter, candidates, ct);
+        activity?.SetTag("rag.retrieval.candidates", hits.Count);
+        return hits;
+    }
+
+    async Task<IReadOnlyList<ScoredChunk>> LexicalAsync(string query, SearchFilter filter, int candidates, CancellationToken ct)
+    {
+        using var activity = RetrieverTelemetry.Source.StartActivity("retrieve.bm25");
+        var hits = await lexicalIndex.SearchAsync(query, filter, candidates, ct);
+        activity?.SetTag("rag.retrieval.candidates", hits.Count);
+        return hits;
+    }
+
+    IReadOnlyList<FusedChunk> Fuse(IReadOnlyList<ScoredChunk> dense, IReadOnlyList<ScoredChunk> lexical)
+    {
+        using var activity = RetrieverTelemetry.Source.StartActivity("retrieve.fusion");
+        activity?.SetTag("rag.retrieval.fusion", fusion.ToString());
+        return ScoreFusion.Fuse(fusion, dense, lexical);
     }
 
     /// <summary>

@@ -3,10 +3,10 @@ namespace Rag.Retriever.Qdrant;
 /// <summary>Where and how vectors live in Qdrant. The creation settings apply only when the collection is first created.</summary>
 public sealed record QdrantOptions
 {
-    /// <summary>REST endpoint, e.g. http://localhost:6333.</summary>
-    public string Url { get; init; } = "http://localhost:6333";
+    /// <summary>gRPC endpoint (Qdrant.Client), e.g. http://localhost:6334; https for TLS.</summary>
+    public string Url { get; init; } = "http://localhost:6334";
 
-    /// <summary>Sent as the api-key header when set.</summary>
+    /// <summary>Sent as the api-key metadata of every call when set.</summary>
     public string? ApiKey { get; init; }
 
     public string Collection { get; init; } = "rag_chunks";
@@ -22,18 +22,18 @@ public sealed record QdrantOptions
 
     public VectorDistance Distance { get; init; } = VectorDistance.Cosine;
 
-    /// <summary>Points per upsert request.</summary>
+    /// <summary>Points per upsert call.</summary>
     public int UpsertBatchSize { get; init; } = 256;
 
     /// <summary>Ask Qdrant for exact (full-scan) search instead of its HNSW graph.</summary>
     public bool ExactSearch { get; init; }
 
-    /// <summary>Retries after the first attempt on transient failures (5xx, 429, timeouts, refused connections).</summary>
+    /// <summary>Retries after the first attempt on transient failures (Unavailable, DeadlineExceeded, ResourceExhausted, Aborted).</summary>
     public int MaxRetries { get; init; } = 4;
 
     /// <summary>First back-off delay; it doubles on each retry (with jitter).</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Limit for one attempt of one request.</summary>
+    /// <summary>gRPC deadline of one attempt of one call.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

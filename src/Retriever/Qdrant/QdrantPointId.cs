@@ -12,7 +12,8 @@ public static class QdrantPointId
     /// <summary>The namespace of this service's chunk ids (a fixed random UUID).</summary>
     public static readonly Guid ChunkNamespace = new("2f1c8e3a-6b7d-4e59-9a0c-5d3b7f21c4e8");
 
-    public static Guid For(string tenantId, string chunkId) => NameBased(ChunkNamespace, tenantId + "\n" + chunkId);
+    /// <summary>The tenant is length-prefixed, so no two (tenant, chunk) pairs spell the same name.</summary>
+    public static Guid For(string tenantId, string chunkId) => NameBased(ChunkNamespace, $"{tenantId.Length}:{tenantId}\n{chunkId}");
 
     public static Guid NameBased(Guid @namespace, string name)
     {

@@ -2,10 +2,10 @@ using Rag.Retriever.Qdrant;
 
 namespace Rag.Retriever.Tests.Qdrant;
 
-/// <summary>The vector index contract against a real Qdrant at QDRANT_URL (QDRANT_API_KEY optional); skipped when unset.</summary>
+/// <summary>The vector index contract against a real Qdrant at QDRANT_URL, its gRPC address (e.g. http://localhost:6334; QDRANT_API_KEY optional); skipped when unset.</summary>
 public sealed class QdrantVectorIndexTests : VectorIndexContract
 {
-    const string SkipReason = "QDRANT_URL is not set: Qdrant tests skipped";
+    const string SkipReason = "QDRANT_URL (Qdrant's gRPC address, e.g. http://localhost:6334) is not set: Qdrant tests skipped";
     static readonly string? Url = Environment.GetEnvironmentVariable("QDRANT_URL");
     readonly string collection = "rag_test_" + Guid.NewGuid().ToString("N");
     readonly List<QdrantVectorIndex> created = [];
