@@ -8,6 +8,9 @@ public sealed class IngestOptions
 
     public ChunkingOptions Chunking { get; set; } = new();
 
+    /// <summary>What one document may cost to extract: its text, and how far a zip-based file may expand.</summary>
+    public ExtractionLimits Extraction { get; set; } = new();
+
     /// <summary>Chunks per call to the context encoder.</summary>
     public int EmbeddingBatchSize { get; set; } = 32;
 
@@ -38,6 +41,7 @@ public sealed class IngestOptions
     public void Validate()
     {
         Chunking.Validate();
+        Extraction.Validate();
         if (MaxUploadBytes <= 0) throw new ArgumentOutOfRangeException(nameof(MaxUploadBytes), "MaxUploadBytes must be positive.");
         if (EmbeddingBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EmbeddingBatchSize), "EmbeddingBatchSize must be at least 1.");
         if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), "MaxAttempts must be at least 1.");

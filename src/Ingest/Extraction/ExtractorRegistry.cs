@@ -2,8 +2,8 @@ namespace Rag.Ingest;
 
 /// <summary>
 /// Picks the extractor for an upload: by file extension, then by content type, then by magic
-/// number. A content type that names media (image/, audio/, video/, font/) is refused outright:
-/// its bytes are not a document whatever the file is called.
+/// number. A content type that names media (image/, audio/, video/, font/) and that no extractor
+/// claims (as OCR claims image/png) is refused outright: its bytes are not a document whatever the file is called.
 /// </summary>
 public sealed class ExtractorRegistry
 {
@@ -20,6 +20,22 @@ public sealed class ExtractorRegistry
 
     public IReadOnlyList<ITextExtractor> Extractors => _extractors;
 
+    /// <summary>Every format this project reads, configured from the options; the order settles magic-number ties.</summary>
+    public static ExtractorRegistry CreateDefault(IngestOptions options)
+    {
+        var limits = options.Extraction;
+        return new ExtractorRegistry(
+        [
+            new PlainTextExtractor(),
+            new MarkdownExtractor(),
+            new HtmlExtractor(),
+            new DocxExtractor(),
+            new PdfExtractor(options.PdfToTextPath, options.PdfTimeout),
+            new XlsxExtractor(limits),
+            new CsvExtractor(limits),
+        ]);
+    }
+
     /// <summary>The supported extensions, for error messages: ".txt, .md, ...".</summary>
     public string SupportedList => string.Join(", ", _extractors.SelectMany(e => e.Extensions.Take(1)));
 
@@ -27,7 +43,8 @@ public sealed class ExtractorRegistry
     public ITextExtractor? Resolve(string? fileName, string? contentType, ReadOnlySpan<byte> head)
     {
         var type = NormalizeContentType(contentType);
-        if (type is not null && MediaPrefixes.Any(p => type.StartsWith(p, StringComparison.Ordinal))) return null;
+        if (type is not null && MediaPrefixes.Any(p => type.StartsWith(p, StringComparison.Ordinal))
+            && !_extractors.Any(e => e.ContentTypes.Contains(type))) return null;
 
         var extension = Path.GetExtension(fileName ?? "").ToLowerInvariant();
         if (extension.Length > 0 && _extractors.FirstOrDefault(e => e.Extensions.Contains(extension)) is { } byName) return byName;

@@ -1,0 +1,80 @@
+using System.Text;
+using Rag.Retriever;
+using Rag.Storage;
+
+namespace Rag.Ingest.Tests;
+
+/// <summary>The newer formats end to end over the embedded stores: indexed and found, or failed with a clear error.</summary>
+public sealed partial class RealStoreTests
+{
+    async Task<string> SubmitAsync(DocumentIngestion ingestion, string name, byte[] bytes) =>
+        (await ingestion.SubmitAsync(_tenant, DocumentUpload.FromBytes(name, null, bytes))).Document.Id;
+
+    async Task<ChunkRecord> TopChunkAsync(string query)
+    {
+        var hit = (await _bm25.SearchAsync(query, new SearchFilter(_tenant), 1)).First();
+        return (await _store.Chunks.GetChunksByIdAsync(_tenant, [hit.ChunkId])).Single();
+    }
+
+    async Task<DocumentRecord> IndexedAsync(string id)
+    {
+        var doc = (await _store.Documents.GetAsync(_tenant, id))!;
+        Assert.True(doc.Status == DocumentStatus.Indexed, $"{doc.FileName}: {doc.Status} {doc.Error}");
+        return doc;
+    }
+
+    [Fact]
+    public async Task ASpreadsheetCellValueFindsTheChunkOfItsRowWithTheHeadersRepeated()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        string[] cities = ["Lisbon", "Oslo", "Quito", "Perth", "Dakar", "Hanoi", "Lima", "Riga"];
+        var offices = new List<string?[]> { new[] { "City", "Headcount", "Opened" } };
+        for (var i = 0; i < 80; i++) offices.Add([i < cities.Length ? cities[i] : $"Town{i}", $"{100 + i}", $"{1990 + i % 30}"]);
+        var xlsx = await SubmitAsync(ingestion, "offices.xlsx", OfficeSamples.Xlsx(("Offices", offices.ToArray()), ("Budget", [["Item", "Cost"], ["Printers", "1200"]])));
+        var csv = await SubmitAsync(ingestion, "fleet.csv", Encoding.UTF8.GetBytes("Vehicle,Plate,Depot\nvan,AB-123,Quayside\ntruck,CD-456,Hilltop\n"));
+        while (await worker.RunOnceAsync()) { }
+
+        await IndexedAsync(xlsx);
+        await IndexedAsync(csv);
+        Assert.True((await _store.Chunks.GetChunksAsync(_tenant, xlsx)).Count > 3);
+
+        // "Headcount" is only in the header row: the query finds Quito's row because every row repeats it.
+        var quito = await TopChunkAsync("Quito headcount");
+        Assert.Equal(xlsx, quito.DocumentId);
+        Assert.Contains("City: Quito; Headcount: 102; Opened: 1992", quito.Text);
+        Assert.Equal("Offices", quito.HeadingPath);
+        var printers = await TopChunkAsync("printers cost");
+        Assert.Equal("Budget", printers.HeadingPath);
+        Assert.Contains("Item: Printers; Cost: 1200", printers.Text);
+        Assert.Contains("Plate: CD-456; Depot: Hilltop", (await TopChunkAsync("truck depot")).Text);
+    }
+
+    [Fact]
+    public async Task TruncatedAndHostileFilesFailClearlyAndEarlierDocumentsStayIndexed()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        var earlier = await SubmitAsync(ingestion, "earlier.txt", Encoding.UTF8.GetBytes(Harness.Prose(20, "heron")));
+        while (await worker.RunOnceAsync()) { }
+        var earlierChunks = (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text).ToList();
+
+        var bad = new Dictionary<string, (byte[] Bytes, string Error)>
+        {
+            ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "corrupt or truncated"),
+        };
+        var ids = new Dictionary<string, string>();
+        foreach (var (name, (bytes, _)) in bad) ids[name] = await SubmitAsync(ingestion, name, bytes);
+        while (await worker.RunOnceAsync()) { }
+
+        foreach (var (name, (_, error)) in bad)
+        {
+            var doc = (await _store.Documents.GetAsync(_tenant, ids[name]))!;
+            Assert.True(doc.Status == DocumentStatus.Failed, $"{name}: {doc.Status}");
+            Assert.Contains(error, doc.Error);
+            Assert.Empty(await _store.Chunks.GetChunksAsync(_tenant, ids[name]));
+        }
+        await IndexedAsync(earlier);
+        Assert.Equal(earlierChunks, (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text));
+        Assert.Equal(earlier, await TopDocumentAsync("heron"));
+        Assert.Equal(await _store.Chunks.CountChunksAsync(_tenant), _bm25.Count(_tenant));
+    }
+}
