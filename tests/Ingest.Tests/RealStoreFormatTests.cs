@@ -31,11 +31,15 @@ public sealed partial class RealStoreTests
         var offices = new List<string?[]> { new[] { "City", "Headcount", "Opened" } };
         for (var i = 0; i < 80; i++) offices.Add([i < cities.Length ? cities[i] : $"Town{i}", $"{100 + i}", $"{1990 + i % 30}"]);
         var xlsx = await SubmitAsync(ingestion, "offices.xlsx", OfficeSamples.Xlsx(("Offices", offices.ToArray()), ("Budget", [["Item", "Cost"], ["Printers", "1200"]])));
+        var deck = await SubmitAsync(ingestion, "deck.pptx", OfficeSamples.Pptx(("Intro", ["Welcome aboard"], null), ("Pricing", ["Gold plan costs 40 euros"], "Say the discount ends in May.")));
         var csv = await SubmitAsync(ingestion, "fleet.csv", Encoding.UTF8.GetBytes("Vehicle,Plate,Depot\nvan,AB-123,Quayside\ntruck,CD-456,Hilltop\n"));
         while (await worker.RunOnceAsync()) { }
 
         await IndexedAsync(xlsx);
         await IndexedAsync(csv);
+        await IndexedAsync(deck);
+        var pricing = await TopChunkAsync("discount May");
+        Assert.Equal((deck, 2, "Slide 2: Pricing"), (pricing.DocumentId, pricing.Page!.Value, pricing.HeadingPath!));
         Assert.True((await _store.Chunks.GetChunksAsync(_tenant, xlsx)).Count > 3);
 
         // "Headcount" is only in the header row: the query finds Quito's row because every row repeats it.
@@ -60,6 +64,7 @@ public sealed partial class RealStoreTests
         var bad = new Dictionary<string, (byte[] Bytes, string Error)>
         {
             ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "corrupt or truncated"),
+            ["cut.pptx"] = (OfficeSamples.Truncated(OfficeSamples.Pptx(("T", ["body"], "notes"))), "corrupt or truncated"),
         };
         var ids = new Dictionary<string, string>();
         foreach (var (name, (bytes, _)) in bad) ids[name] = await SubmitAsync(ingestion, name, bytes);

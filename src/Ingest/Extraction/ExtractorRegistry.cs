@@ -32,6 +32,7 @@ public sealed class ExtractorRegistry
             new DocxExtractor(),
             new PdfExtractor(options.PdfToTextPath, options.PdfTimeout),
             new XlsxExtractor(limits),
+            new PptxExtractor(limits),
             new CsvExtractor(limits),
         ]);
     }

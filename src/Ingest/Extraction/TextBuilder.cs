@@ -123,7 +123,8 @@ internal sealed class TextBuilder(ExtractionLimits? limits = null)
                 case Break.Space: _text.Append(' '); break;
                 case Break.Cell: _text.Append('\t'); break;
                 case Break.Line: _text.Append('\n'); break;
-                case Break.Paragraph: _text.Append("\n\n"); break;
+                // A page that opens with a heading flushes twice at one spot: one blank line, not two.
+                case Break.Paragraph when !EndsWithBlankLine(): _text.Append("\n\n"); break;
             }
         }
         _pending = Break.None;
@@ -135,6 +136,8 @@ internal sealed class TextBuilder(ExtractionLimits? limits = null)
             _sections.Add(new Section(_sectionPath, _sectionStart, _text.Length));
         _sectionPath = null;
     }
+
+    bool EndsWithBlankLine() => _text.Length >= 2 && _text[^1] == '\n' && _text[^2] == '\n';
 
     void CloseRecords()
     {

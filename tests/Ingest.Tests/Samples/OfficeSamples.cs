@@ -3,6 +3,8 @@ using System.Text;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
+using A = DocumentFormat.OpenXml.Drawing;
+using P = DocumentFormat.OpenXml.Presentation;
 
 namespace Rag.Ingest.Tests;
 
@@ -69,6 +71,48 @@ public static class OfficeSamples
             workbook.Workbook.Save();
         }
         return ms.ToArray();
+    }
+
+    /// <summary>A slide deck: each slide a title (null: none), body paragraphs and optional speaker notes.</summary>
+    public static byte[] Pptx(params (string? Title, string[] Body, string? Notes)[] slides)
+    {
+        using var ms = new MemoryStream();
+        using (var doc = PresentationDocument.Create(ms, PresentationDocumentType.Presentation))
+        {
+            var presentation = doc.AddPresentationPart();
+            presentation.Presentation = new P.Presentation(new P.SlideIdList());
+            uint id = 256;
+            foreach (var (title, body, notes) in slides)
+            {
+                var slide = presentation.AddNewPart<SlidePart>();
+                var tree = new P.ShapeTree();
+                if (title is not null) tree.Append(Shape(P.PlaceholderValues.Title, [title]));
+                tree.Append(Shape(null, body));
+                slide.Slide = new P.Slide(new P.CommonSlideData(tree));
+                if (notes is not null)
+                {
+                    var notesPart = slide.AddNewPart<NotesSlidePart>();
+                    notesPart.NotesSlide = new P.NotesSlide(new P.CommonSlideData(new P.ShapeTree(
+                        Shape(P.PlaceholderValues.SlideImage, []), Shape(P.PlaceholderValues.Body, [notes]))));
+                }
+                presentation.Presentation.SlideIdList!.Append(new P.SlideId { Id = id++, RelationshipId = presentation.GetIdOfPart(slide) });
+            }
+            presentation.Presentation.Save();
+        }
+        return ms.ToArray();
+
+        static P.Shape Shape(P.PlaceholderValues? placeholder, string[] paragraphs)
+        {
+            var application = new P.ApplicationNonVisualDrawingProperties();
+            if (placeholder is { } type) application.Append(new P.PlaceholderShape { Type = type });
+            var shape = new P.Shape(
+                new P.NonVisualShapeProperties(new P.NonVisualDrawingProperties { Id = 1, Name = "s" }, new P.NonVisualShapeDrawingProperties(), application),
+                new P.ShapeProperties());
+            var text = new P.TextBody(new A.BodyProperties());
+            foreach (var p in paragraphs) text.Append(new A.Paragraph(new A.Run(new A.Text(p))));
+            shape.Append(text);
+            return shape;
+        }
     }
 
     /// <summary>The first <paramref name="keep"/> share of the bytes: a file cut off in transfer.</summary>
