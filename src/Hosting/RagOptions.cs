@@ -19,6 +19,7 @@ public sealed class RagOptions
     public RemoteGeneratorSettings RemoteGenerator { get; set; } = new();
     public LimitSettings Limits { get; set; } = new();
     public WorkerSettings Worker { get; set; } = new();
+    public OcrSettings Ocr { get; set; } = new();
 
     /// <summary>The "Rag" section, with RAG_DATA as the documented shortcut for Rag:DataDirectory.</summary>
     public static RagOptions Bind(IConfiguration configuration)
@@ -120,4 +121,21 @@ public sealed class WorkerSettings
 
     /// <summary>Longest idle wait before looking at the queue again (enqueues wake the worker sooner).</summary>
     public double PollSeconds { get; set; } = 5;
+}
+
+/// <summary>OCR of scanned PDF pages and of images, by Tesseract (Debian tesseract-ocr) run as a process.</summary>
+public sealed class OcrSettings
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Tesseract languages, "+"-joined (deu+eng); each needs its tesseract-ocr-LANG package.</summary>
+    public string Languages { get; set; } = "eng";
+
+    /// <summary>Most pages one document may send to OCR; a document needing more fails, saying so.</summary>
+    public int MaxPages { get; set; } = 100;
+
+    /// <summary>Time to render and read one page or one image.</summary>
+    public double PageTimeoutSeconds { get; set; } = 60;
+
+    public int Dpi { get; set; } = 300;
 }

@@ -17,6 +17,14 @@ public static class IngestServiceCollectionExtensions
         {
             o.MaxUploadBytes = options.Limits.MaxUploadBytes;
             o.Extraction = o.Extraction with { MaxChars = options.Limits.MaxExtractedChars };
+            o.Ocr = o.Ocr with
+            {
+                Enabled = options.Ocr.Enabled,
+                Languages = options.Ocr.Languages,
+                MaxPages = options.Ocr.MaxPages,
+                PageTimeout = TimeSpan.FromSeconds(options.Ocr.PageTimeoutSeconds),
+                Dpi = options.Ocr.Dpi,
+            };
             o.RunWorker = runWorker;
             o.WorkerConcurrency = options.Worker.Concurrency;
             o.LeaseDuration = TimeSpan.FromSeconds(options.Worker.LeaseSeconds);

@@ -53,6 +53,25 @@ public sealed partial class RealStoreTests
         Assert.Contains("Plate: CD-456; Depot: Hilltop", (await TopChunkAsync("truck depot")).Text);
     }
 
+    [SkippableFact]
+    public async Task AScannedPdfIsIndexedThroughOcrAndSearchFindsItsWords()
+    {
+        Skip.IfNot(HasPdfToText, "pdftotext (poppler-utils) is not installed");
+        Skip.IfNot(Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, "tesseract"))), "tesseract is not installed (Debian tesseract-ocr)");
+        Skip.IfNot(Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, "gs"))), "Ghostscript (gs) is not installed: it makes the scanned fixture");
+        var (ingestion, _, worker) = Wire(_store);
+        var scan = await SubmitAsync(ingestion, "scan.pdf", await OcrTests.RenderAsync("pdfimage8", ["Quarterly report"], ["The pelican budget is approved"]));
+        var blank = await SubmitAsync(ingestion, "blank.pdf", SampleFiles.Pdf(Enumerable.Repeat("", 500).ToArray()));
+        while (await worker.RunOnceAsync()) { }
+
+        await IndexedAsync(scan);
+        var hit = await TopChunkAsync("pelican budget");
+        Assert.Equal((scan, 2), (hit.DocumentId, hit.Page!.Value));
+        var failed = (await _store.Documents.GetAsync(_tenant, blank))!;
+        Assert.Equal(DocumentStatus.Failed, failed.Status);
+        Assert.Contains("Rag:Ocr:MaxPages", failed.Error);
+    }
+
     [Fact]
     public async Task TruncatedAndHostileFilesFailClearlyAndEarlierDocumentsStayIndexed()
     {

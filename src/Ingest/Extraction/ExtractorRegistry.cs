@@ -24,16 +24,18 @@ public sealed class ExtractorRegistry
     public static ExtractorRegistry CreateDefault(IngestOptions options)
     {
         var limits = options.Extraction;
+        var ocr = options.Ocr.Enabled ? new TesseractOcr(options.Ocr) : null;
         return new ExtractorRegistry(
         [
             new PlainTextExtractor(),
             new MarkdownExtractor(),
             new HtmlExtractor(),
             new DocxExtractor(),
-            new PdfExtractor(options.PdfToTextPath, options.PdfTimeout),
+            new PdfExtractor(options.PdfToTextPath, options.PdfTimeout, ocr),
             new XlsxExtractor(limits),
             new PptxExtractor(limits),
             new CsvExtractor(limits),
+            new ImageExtractor(ocr),
         ]);
     }
 
