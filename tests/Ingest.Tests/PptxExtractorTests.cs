@@ -29,7 +29,7 @@ public class PptxExtractorTests
     {
         var deck = OfficeSamples.Pptx(("Title", ["Body text"], null));
         var truncated = await Assert.ThrowsAsync<ExtractionException>(() => new PptxExtractor().ExtractAsync(OfficeSamples.Truncated(deck)));
-        Assert.Contains(".pptx file is corrupt or truncated", truncated.Message);
+        Assert.Contains(".pptx file is corrupt or not a PowerPoint deck (a truncated", truncated.Message);
         var blank = await Assert.ThrowsAsync<ExtractionException>(() => new PptxExtractor().ExtractAsync(OfficeSamples.Pptx((null, [], null))));
         Assert.Equal("The slides have no text.", blank.Message);
         var word = await Assert.ThrowsAsync<ExtractionException>(() => new PptxExtractor().ExtractAsync(SampleFiles.Docx([(null, "hello")])));

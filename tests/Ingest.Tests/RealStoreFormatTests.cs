@@ -82,8 +82,8 @@ public sealed partial class RealStoreTests
 
         var bad = new Dictionary<string, (byte[] Bytes, string Error)>
         {
-            ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "corrupt or truncated"),
-            ["cut.pptx"] = (OfficeSamples.Truncated(OfficeSamples.Pptx(("T", ["body"], "notes"))), "corrupt or truncated"),
+            ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "is corrupt or not"),
+            ["cut.pptx"] = (OfficeSamples.Truncated(OfficeSamples.Pptx(("T", ["body"], "notes"))), "is corrupt or not"),
         };
         var ids = new Dictionary<string, string>();
         foreach (var (name, (bytes, _)) in bad) ids[name] = await SubmitAsync(ingestion, name, bytes);

@@ -75,7 +75,7 @@ public class XlsxExtractorTests
     {
         var bytes = OfficeSamples.Xlsx(("Sales", Sales));
         var truncated = await Assert.ThrowsAsync<ExtractionException>(() => new XlsxExtractor().ExtractAsync(OfficeSamples.Truncated(bytes)));
-        Assert.Contains(".xlsx file is corrupt or truncated", truncated.Message);
+        Assert.Contains(".xlsx file is corrupt or not an Excel workbook (a truncated", truncated.Message);
         var word = await Assert.ThrowsAsync<ExtractionException>(() => new XlsxExtractor().ExtractAsync(SampleFiles.Docx([(null, "hello")])));
         Assert.Contains("not an Excel workbook", word.Message);
     }

@@ -42,7 +42,8 @@ public sealed record ExtractionLimits
     /// sizes can be trusted: .NET's zip reader stops inflating an entry at its declared uncompressed size.
     /// </summary>
     /// <param name="format">How the file is named in the message (".docx").</param>
-    public void CheckZip(byte[] content, string format)
+    /// <param name="kind">What it should have been, for the message ("a Word document").</param>
+    public void CheckZip(byte[] content, string format, string kind)
     {
         long expanded = 0, compressed = 0;
         try
@@ -56,7 +57,7 @@ public sealed record ExtractionLimits
         }
         catch (InvalidDataException e)
         {
-            throw new ExtractionException($"The {format} file is corrupt or truncated (not a readable zip archive): {e.Message}", e);
+            throw new ExtractionException($"The {format} file is corrupt or not {kind} (a truncated or damaged zip archive): {e.Message}", e);
         }
         if (expanded > MaxUnzippedBytes)
             throw new ExtractionException(

@@ -28,9 +28,9 @@ public sealed class ExtractorRegistry
         return new ExtractorRegistry(
         [
             new PlainTextExtractor(),
-            new MarkdownExtractor(),
-            new HtmlExtractor(),
-            new DocxExtractor(),
+            new MarkdownExtractor(limits),
+            new HtmlExtractor(limits),
+            new DocxExtractor(limits),
             new PdfExtractor(options.PdfToTextPath, options.PdfTimeout, ocr),
             new XlsxExtractor(limits),
             new PptxExtractor(limits),
@@ -46,8 +46,9 @@ public sealed class ExtractorRegistry
     public ITextExtractor? Resolve(string? fileName, string? contentType, ReadOnlySpan<byte> head)
     {
         var type = NormalizeContentType(contentType);
-        if (type is not null && MediaPrefixes.Any(p => type.StartsWith(p, StringComparison.Ordinal))
-            && !_extractors.Any(e => e.ContentTypes.Contains(type))) return null;
+        // Media: the type wins over the name (a JPEG named .txt is a picture), and only an extractor that claims it reads it.
+        if (type is not null && MediaPrefixes.Any(p => type.StartsWith(p, StringComparison.Ordinal)))
+            return _extractors.FirstOrDefault(e => e.ContentTypes.Contains(type));
 
         var extension = Path.GetExtension(fileName ?? "").ToLowerInvariant();
         if (extension.Length > 0 && _extractors.FirstOrDefault(e => e.Extensions.Contains(extension)) is { } byName) return byName;

@@ -27,7 +27,23 @@ public sealed class PdfExtractor(string toolPath = "pdftotext", TimeSpan? timeou
         var output = await ExternalTool.RunAsync(toolPath, ["-enc", "UTF-8", "-eol", "unix", file.Path, "-"], _timeout, "The PDF", MissingToolMessage, ct);
         var pages = SplitPages(output);
         if (ocr is not null) await OcrScannedPagesAsync(pages, file.Path, ct);
-        return BuildPages(pages, ocrTried: ocr is not null);
+        return BuildPages(pages, ocrTried: ocr is not null) with { Title = await TitleAsync(file.Path, ct) };
+    }
+
+    /// <summary>The Title of the document information dictionary, by poppler's pdfinfo (beside pdftotext); null when absent or unreadable.</summary>
+    async Task<string?> TitleAsync(string pdfPath, CancellationToken ct)
+    {
+        var pdfinfo = Path.IsPathRooted(toolPath) ? Path.Combine(Path.GetDirectoryName(toolPath)!, "pdfinfo") : "pdfinfo";
+        try
+        {
+            var info = await ExternalTool.RunAsync(pdfinfo, ["-enc", "UTF-8", pdfPath], TimeSpan.FromSeconds(15), "The PDF", MissingToolMessage, ct);
+            var line = info.Split('\n').FirstOrDefault(l => l.StartsWith("Title:", StringComparison.Ordinal));
+            return line?["Title:".Length..].Trim() is { Length: > 0 } title ? title : null;
+        }
+        catch (ExtractionException)
+        {
+            return null; // the title is a nicety; the text is already read
+        }
     }
 
     /// <summary>Replaces each page whose text layer is (nearly) empty with what OCR reads on it; the page cap is checked first.</summary>

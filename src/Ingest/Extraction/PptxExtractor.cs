@@ -25,7 +25,7 @@ public sealed class PptxExtractor(ExtractionLimits? limits = null) : ITextExtrac
 
     public Task<ExtractedText> ExtractAsync(byte[] content, CancellationToken ct = default)
     {
-        _limits.CheckZip(content, ".pptx");
+        _limits.CheckZip(content, ".pptx", "a PowerPoint deck");
         var builder = new TextBuilder(_limits);
         try
         {

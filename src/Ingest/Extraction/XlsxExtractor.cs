@@ -31,7 +31,7 @@ public sealed class XlsxExtractor(ExtractionLimits? limits = null) : ITextExtrac
 
     public Task<ExtractedText> ExtractAsync(byte[] content, CancellationToken ct = default)
     {
-        _limits.CheckZip(content, ".xlsx");
+        _limits.CheckZip(content, ".xlsx", "an Excel workbook");
         var builder = new TextBuilder(_limits);
         try
         {
