@@ -36,6 +36,7 @@ public sealed class ExtractorRegistry
             new PptxExtractor(limits),
             new CsvExtractor(limits),
             new ImageExtractor(ocr),
+            new JsonExtractor(limits),
         ]);
     }
 
