@@ -20,6 +20,7 @@ public sealed class RagOptions
     public RemoteGeneratorSettings RemoteGenerator { get; set; } = new();
     public LimitSettings Limits { get; set; } = new();
     public WorkerSettings Worker { get; set; } = new();
+    public OcrSettings Ocr { get; set; } = new();
 
     /// <summary>The "Rag" section, with RAG_DATA as the documented shortcut for Rag:DataDirectory.</summary>
     public static RagOptions Bind(IConfiguration configuration)
@@ -115,6 +116,9 @@ public sealed class LimitSettings
 {
     public long MaxUploadBytes { get; set; } = 50L * 1024 * 1024;
 
+    /// <summary>Most characters of text one document may yield; a document over it ends failed, saying so.</summary>
+    public int MaxExtractedChars { get; set; } = 4_000_000;
+
     /// <summary>Requests per minute per API key; 0 disables rate limiting.</summary>
     public int RequestsPerMinute { get; set; } = 600;
 }
@@ -130,4 +134,21 @@ public sealed class WorkerSettings
 
     /// <summary>Longest idle wait before looking at the queue again (enqueues wake the worker sooner).</summary>
     public double PollSeconds { get; set; } = 5;
+}
+
+/// <summary>OCR of scanned PDF pages and of images, by Tesseract (Debian tesseract-ocr) run as a process.</summary>
+public sealed class OcrSettings
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Tesseract languages, "+"-joined (deu+eng); each needs its tesseract-ocr-LANG package.</summary>
+    public string Languages { get; set; } = "eng";
+
+    /// <summary>Most pages one document may send to OCR; a document needing more fails, saying so.</summary>
+    public int MaxPages { get; set; } = 100;
+
+    /// <summary>Time to render and read one page or one image.</summary>
+    public double PageTimeoutSeconds { get; set; } = 60;
+
+    public int Dpi { get; set; } = 300;
 }

@@ -53,7 +53,7 @@ public sealed class DocumentIngestion
         var hash = IngestPipeline.Sha256Hex(content);
         var now = _time.GetUtcNow();
         var title = !string.IsNullOrWhiteSpace(upload.Title) ? upload.Title.Trim()
-            : !string.IsNullOrWhiteSpace(upload.FileName) ? Path.GetFileNameWithoutExtension(upload.FileName)
+            : !string.IsNullOrWhiteSpace(upload.FileName) ? FallbackTitle(upload.FileName)
             : "Untitled";
         var tags = upload.Tags?.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim()).Distinct(StringComparer.Ordinal).ToArray() ?? [];
         var contentType = extractor.ContentTypes[0];
@@ -172,6 +172,9 @@ public sealed class DocumentIngestion
             queued, tenantId, onlyStatus?.ToString() ?? "none");
         return queued;
     }
+
+    /// <summary>The title of a document uploaded without one, until its extracted text names a better one: its file name.</summary>
+    internal static string FallbackTitle(string fileName) => Path.GetFileNameWithoutExtension(fileName);
 
     /// <summary>Text formats are decoded now, so binary garbage named .txt and whitespace-only files are refused before anything is stored.</summary>
     static void ValidateContent(ITextExtractor extractor, byte[] content)

@@ -8,6 +8,9 @@ public sealed class IngestOptions
 
     public ChunkingOptions Chunking { get; set; } = new();
 
+    /// <summary>What one document may cost to extract: its text, and how far a zip-based file may expand.</summary>
+    public ExtractionLimits Extraction { get; set; } = new();
+
     /// <summary>Chunks per call to the context encoder.</summary>
     public int EmbeddingBatchSize { get; set; } = 32;
 
@@ -16,6 +19,9 @@ public sealed class IngestOptions
 
     /// <summary>pdftotext is killed after this long; the document then fails.</summary>
     public TimeSpan PdfTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>OCR of scanned PDF pages and of images (Tesseract).</summary>
+    public OcrOptions Ocr { get; set; } = new();
 
     /// <summary>Attempts the queue makes at an ingest job before it gives up (transient errors only; a corrupt file fails at once).</summary>
     public int MaxAttempts { get; set; } = 5;
@@ -38,6 +44,8 @@ public sealed class IngestOptions
     public void Validate()
     {
         Chunking.Validate();
+        Extraction.Validate();
+        Ocr.Validate();
         if (MaxUploadBytes <= 0) throw new ArgumentOutOfRangeException(nameof(MaxUploadBytes), "MaxUploadBytes must be positive.");
         if (EmbeddingBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EmbeddingBatchSize), "EmbeddingBatchSize must be at least 1.");
         if (MaxAttempts < 1) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), "MaxAttempts must be at least 1.");

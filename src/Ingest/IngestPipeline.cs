@@ -114,6 +114,8 @@ public sealed class IngestPipeline
             var extractor = _extractors.Resolve(document.FileName, document.ContentType, content)
                 ?? throw new ExtractionException($"Unsupported document type (file '{document.FileName}', content type '{document.ContentType}'); supported: {_extractors.SupportedList}.");
             text = await extractor.ExtractAsync(content, ct);
+            // Extractors that build their text through TextBuilder stop at the cap as they read; this covers every other.
+            if (text.Text.Length > _options.Extraction.MaxChars) throw ExtractionLimits.TooMuchText(_options.Extraction.MaxChars);
             progress?.Report(new IngestProgress(documentId, IngestStep.Extract, 1, 1));
             chunks = _chunker.Chunk(text, ct).ToList();
             if (chunks.Count == 0) throw new ExtractionException("The document has no text to index.");
@@ -163,8 +165,12 @@ public sealed class IngestPipeline
             return IngestOutcome.Deleted;
         }
         if (!string.Equals(current.ContentHash, hash, StringComparison.OrdinalIgnoreCase)) return null;
-        // Status only: the chunk count was set with the chunk rows, and the other fields may belong to a newer upload.
-        await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Indexed, null, ct);
+        // Status only (and the title the document declares, in place of one made from its file name): the chunk
+        // count was set with the chunk rows, and the other fields may belong to a newer upload.
+        if (DeclaredTitle(current, text.Title) is { } title)
+            await _store.Documents.UpdateAsync(current with { Title = title, Status = DocumentStatus.Indexed, Error = null }, ct);
+        else
+            await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Indexed, null, ct);
         progress?.Report(new IngestProgress(documentId, IngestStep.MarkIndexed, 1, 1));
         _logger.LogInformation("Indexed document {DocumentId} of tenant {TenantId}: {Chunks} chunks, dense index {Dense}",
             documentId, tenantId, rows.Length, _embedder is not null);
@@ -187,6 +193,20 @@ public sealed class IngestPipeline
         await _store.Documents.SetStatusAsync(document.TenantId, document.Id, DocumentStatus.Failed, error, ct);
         return IngestOutcome.Failed;
     }
+
+    /// <summary>
+    /// The extracted title, when the stored one is only the file-name fallback (no title was given at upload):
+    /// an HTML page is then called by its &lt;title&gt;, a PDF or Office file by its document properties.
+    /// </summary>
+    internal static string? DeclaredTitle(DocumentRecord document, string? extracted)
+    {
+        if (string.IsNullOrWhiteSpace(extracted) || document.FileName is null) return null;
+        if (!string.Equals(document.Title, DocumentIngestion.FallbackTitle(document.FileName), StringComparison.Ordinal)) return null;
+        var title = extracted.Length <= MaxTitleChars ? extracted : extracted[..MaxTitleChars].TrimEnd() + "…";
+        return string.Equals(title, document.Title, StringComparison.Ordinal) ? null : title;
+    }
+
+    const int MaxTitleChars = 300;
 
     internal static string Sha256Hex(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
 }

@@ -16,6 +16,15 @@ public static class IngestServiceCollectionExtensions
         services.AddRagIngest(o =>
         {
             o.MaxUploadBytes = options.Limits.MaxUploadBytes;
+            o.Extraction = o.Extraction with { MaxChars = options.Limits.MaxExtractedChars };
+            o.Ocr = o.Ocr with
+            {
+                Enabled = options.Ocr.Enabled,
+                Languages = options.Ocr.Languages,
+                MaxPages = options.Ocr.MaxPages,
+                PageTimeout = TimeSpan.FromSeconds(options.Ocr.PageTimeoutSeconds),
+                Dpi = options.Ocr.Dpi,
+            };
             o.RunWorker = runWorker;
             o.WorkerConcurrency = options.Worker.Concurrency;
             o.LeaseDuration = TimeSpan.FromSeconds(options.Worker.LeaseSeconds);
@@ -37,13 +46,7 @@ public static class IngestServiceCollectionExtensions
         options.Validate();
         services.TryAddSingleton(options);
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, PlainTextExtractor>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, MarkdownExtractor>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, HtmlExtractor>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, DocxExtractor>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITextExtractor, PdfExtractor>(
-            sp => new PdfExtractor(sp.GetRequiredService<IngestOptions>().PdfToTextPath, sp.GetRequiredService<IngestOptions>().PdfTimeout)));
-        services.TryAddSingleton(sp => new ExtractorRegistry(sp.GetServices<ITextExtractor>()));
+        services.TryAddSingleton(sp => ExtractorRegistry.CreateDefault(sp.GetRequiredService<IngestOptions>()));
 
         services.TryAddSingleton(sp => new TextChunker(sp.GetRequiredService<IngestOptions>().Chunking, sp.GetService<ITokenizer>()));
         services.TryAddSingleton(sp => new IngestPipeline(

@@ -9,7 +9,7 @@ using Rag.Testing;
 namespace Rag.Ingest.Tests;
 
 /// <summary>End to end over the embedded stores: SqliteRagStore, EmbeddedVectorIndex and Bm25Index, in a temp data folder.</summary>
-public sealed class RealStoreTests : IAsyncLifetime
+public sealed partial class RealStoreTests : IAsyncLifetime
 {
     readonly TempDir _dir = new();
     SqliteRagStore _store = null!;
@@ -36,7 +36,7 @@ public sealed class RealStoreTests : IAsyncLifetime
     (DocumentIngestion Ingestion, IngestPipeline Pipeline, IngestWorker Worker) Wire(IRagStore store, IVectorIndex? vectors = null)
     {
         var options = new IngestOptions { Chunking = new ChunkingOptions { MaxTokens = 64, OverlapTokens = 8 }, EmbeddingBatchSize = 8, LeaseDuration = TimeSpan.FromSeconds(5) };
-        var registry = new ExtractorRegistry([new PlainTextExtractor(), new MarkdownExtractor(), new HtmlExtractor(), new PdfExtractor(), new DocxExtractor()]);
+        var registry = ExtractorRegistry.CreateDefault(options);
         var pipeline = new IngestPipeline(store, registry, new TextChunker(options.Chunking), _bm25, options, vectors ?? _vectors, new FakeEmbedder());
         var ingestion = new DocumentIngestion(store, registry, _bm25, options, vectors ?? _vectors);
         return (ingestion, pipeline, new IngestWorker(store, [new IngestJobHandler(pipeline, store)], options));

@@ -8,7 +8,9 @@ namespace Rag.Ingest;
 /// (a chunk never spans two headings or two pages), paragraphs, sentences, lines, words and, for a
 /// word longer than a chunk, windows of characters. The pieces are packed greedily up to MaxTokens; each chunk after
 /// the first repeats the last ~OverlapTokens of its predecessor, starting at a sentence start when
-/// one is in reach, otherwise at a word start.
+/// one is in reach, otherwise at a word start. Inside a <see cref="RecordBlock"/> (spreadsheet rows, one per
+/// paragraph) chunks hold whole records and carry no overlap, so no passage starts or ends inside a row; only a
+/// single record longer than a chunk is cut finer.
 /// <para>
 /// Memory and work are bounded for any input: pieces are produced lazily, and the tokenizer only
 /// ever sees spans of at most <see cref="CountWindowChars"/> characters, so a 20 MB single line is
@@ -49,9 +51,9 @@ public sealed class TextChunker
     {
         var text = source.Text;
         var ordinal = 0;
-        foreach (var (start, end, heading, page) in Segments(source))
+        foreach (var (start, end, heading, page, records) in Segments(source))
         {
-            foreach (var (s, e, tokens) in ChunkSegment(text, start, end, ct))
+            foreach (var (s, e, tokens) in ChunkSegment(text, start, end, overlap: !records, ct))
                 yield return new TextChunk(ordinal++, text[s..e], s, e, tokens, heading, page);
         }
     }
@@ -60,14 +62,16 @@ public sealed class TextChunker
     /// The text cut at every section and page boundary: a chunk never spans two headings or two
     /// pages, so its heading path and page number are exact (a citation names the right page).
     /// </summary>
-    static IEnumerable<(int Start, int End, string? Heading, int? Page)> Segments(ExtractedText source)
+    static IEnumerable<(int Start, int End, string? Heading, int? Page, bool Records)> Segments(ExtractedText source)
     {
         var length = source.Text.Length;
         var cuts = new SortedSet<int> { 0, length };
         foreach (var s in source.Sections) { cuts.Add(Math.Clamp(s.Start, 0, length)); cuts.Add(Math.Clamp(s.End, 0, length)); }
         foreach (var p in source.Pages) { cuts.Add(Math.Clamp(p.Start, 0, length)); cuts.Add(Math.Clamp(p.End, 0, length)); }
+        foreach (var r in source.Records) { cuts.Add(Math.Clamp(r.Start, 0, length)); cuts.Add(Math.Clamp(r.End, 0, length)); }
         var sections = source.Sections.OrderBy(s => s.Start).ToArray();
         var pages = source.Pages.OrderBy(p => p.Start).ToArray();
+        var records = source.Records.OrderBy(r => r.Start).ToArray();
         int? previous = null;
         foreach (var cut in cuts)
         {
@@ -75,14 +79,15 @@ public sealed class TextChunker
             {
                 var section = Array.FindLast(sections, s => s.Start <= start && start < s.End);
                 var page = Array.FindLast(pages, p => p.Start <= start && start < p.End);
-                yield return (start, cut, section is { HeadingPath.Length: > 0 } ? section.HeadingPath : null, page?.Page);
+                var inRecords = Array.FindLast(records, r => r.Start <= start && start < r.End) is not null;
+                yield return (start, cut, section is { HeadingPath.Length: > 0 } ? section.HeadingPath : null, page?.Page, inRecords);
             }
             previous = cut;
         }
     }
 
     /// <summary>Greedy packing of one segment's pieces into (start, end, tokens) chunks.</summary>
-    IEnumerable<(int Start, int End, int Tokens)> ChunkSegment(string text, int start, int end, CancellationToken ct)
+    IEnumerable<(int Start, int End, int Tokens)> ChunkSegment(string text, int start, int end, bool overlap, CancellationToken ct)
     {
         var max = _options.MaxTokens;
         var input = new Pushback(Split(text, start, end, Level.Paragraph, ct).GetEnumerator());
@@ -122,10 +127,10 @@ public sealed class TextChunker
             current.Clear();
             fresh = false;
             sum = 0;
-            if (e > s && Overlap(text, s, e) is { } overlap)
+            if (overlap && e > s && Overlap(text, s, e) is { } tail)
             {
-                current.Add(overlap);
-                sum = overlap.Tokens;
+                current.Add(tail);
+                sum = tail.Tokens;
             }
         }
     }

@@ -11,8 +11,10 @@ namespace Rag.Ingest;
 /// (a Heading1..9 style id, a "heading N" style name, or an outline level, directly or through
 /// the style) open sections; tables become tab-separated rows; content controls are walked through.
 /// </summary>
-public sealed partial class DocxExtractor : ITextExtractor
+public sealed partial class DocxExtractor(ExtractionLimits? limits = null) : ITextExtractor
 {
+    readonly ExtractionLimits _limits = limits ?? ExtractionLimits.Default;
+
     public string Format => "docx";
     public bool IsText => false;
     public IReadOnlyList<string> Extensions { get; } = [".docx"];
@@ -23,6 +25,7 @@ public sealed partial class DocxExtractor : ITextExtractor
 
     public Task<ExtractedText> ExtractAsync(byte[] content, CancellationToken ct = default)
     {
+        _limits.CheckZip(content, ".docx", "a Word document"); // before the DOM: a small file can hold a huge document.xml
         ExtractedText result;
         try
         {
@@ -31,7 +34,7 @@ public sealed partial class DocxExtractor : ITextExtractor
             var main = document.MainDocumentPart ?? throw new ExtractionException("The .docx file has no main document part: it is not a Word document.");
             var body = main.Document?.Body ?? throw new ExtractionException("The .docx file has no document body.");
             var levels = StyleLevels(main.StyleDefinitionsPart?.Styles);
-            var builder = new TextBuilder();
+            var builder = new TextBuilder(_limits) { Title = document.PackageProperties.Title };
             Walk(builder, body, levels, ct);
             result = builder.Build();
         }

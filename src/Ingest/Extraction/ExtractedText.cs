@@ -7,18 +7,29 @@ public sealed record Section(string HeadingPath, int Start, int End);
 public sealed record PageSpan(int Page, int Start, int End);
 
 /// <summary>
-/// The plain text of a document. Sections and pages index into Text with UTF-16 offsets;
+/// The char range [Start, End) of a run of records (spreadsheet rows), one per paragraph: chunks hold
+/// whole records and repeat none as overlap, so a passage never starts or ends in the middle of a row.
+/// </summary>
+public sealed record RecordBlock(int Start, int End);
+
+/// <summary>
+/// The plain text of a document. Sections, pages and record blocks index into Text with UTF-16 offsets;
 /// text outside every section has no heading.
 /// </summary>
 public sealed record ExtractedText(string Text, IReadOnlyList<Section> Sections, IReadOnlyList<PageSpan> Pages)
 {
     public static ExtractedText Plain(string text) => new(text, [], []);
+
+    /// <summary>The title the document gives itself (HTML &lt;title&gt;, document properties, first heading); null when it has none.</summary>
+    public string? Title { get; init; }
+
+    public IReadOnlyList<RecordBlock> Records { get; init; } = [];
 }
 
 /// <summary>Turns one file format into plain text with headings and pages.</summary>
 public interface ITextExtractor
 {
-    /// <summary>Short format name: "txt", "md", "html", "pdf", "docx".</summary>
+    /// <summary>Short format name: "txt", "md", "html", "pdf", "docx", "xlsx", ...</summary>
     string Format { get; }
 
     /// <summary>File extensions with the dot, lower case; the first is canonical.</summary>

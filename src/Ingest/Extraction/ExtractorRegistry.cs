@@ -2,8 +2,8 @@ namespace Rag.Ingest;
 
 /// <summary>
 /// Picks the extractor for an upload: by file extension, then by content type, then by magic
-/// number. A content type that names media (image/, audio/, video/, font/) is refused outright:
-/// its bytes are not a document whatever the file is called.
+/// number. A content type that names media (image/, audio/, video/, font/) and that no extractor
+/// claims (as OCR claims image/png) is refused outright: its bytes are not a document whatever the file is called.
 /// </summary>
 public sealed class ExtractorRegistry
 {
@@ -20,6 +20,26 @@ public sealed class ExtractorRegistry
 
     public IReadOnlyList<ITextExtractor> Extractors => _extractors;
 
+    /// <summary>Every format this project reads, configured from the options; the order settles magic-number ties.</summary>
+    public static ExtractorRegistry CreateDefault(IngestOptions options)
+    {
+        var limits = options.Extraction;
+        var ocr = options.Ocr.Enabled ? new TesseractOcr(options.Ocr) : null;
+        return new ExtractorRegistry(
+        [
+            new PlainTextExtractor(),
+            new MarkdownExtractor(limits),
+            new HtmlExtractor(limits),
+            new DocxExtractor(limits),
+            new PdfExtractor(options.PdfToTextPath, options.PdfTimeout, ocr),
+            new XlsxExtractor(limits),
+            new PptxExtractor(limits),
+            new CsvExtractor(limits),
+            new ImageExtractor(ocr),
+            new JsonExtractor(limits),
+        ]);
+    }
+
     /// <summary>The supported extensions, for error messages: ".txt, .md, ...".</summary>
     public string SupportedList => string.Join(", ", _extractors.SelectMany(e => e.Extensions.Take(1)));
 
@@ -27,7 +47,9 @@ public sealed class ExtractorRegistry
     public ITextExtractor? Resolve(string? fileName, string? contentType, ReadOnlySpan<byte> head)
     {
         var type = NormalizeContentType(contentType);
-        if (type is not null && MediaPrefixes.Any(p => type.StartsWith(p, StringComparison.Ordinal))) return null;
+        // Media: the type wins over the name (a JPEG named .txt is a picture), and only an extractor that claims it reads it.
+        if (type is not null && MediaPrefixes.Any(p => type.StartsWith(p, StringComparison.Ordinal)))
+            return _extractors.FirstOrDefault(e => e.ContentTypes.Contains(type));
 
         var extension = Path.GetExtension(fileName ?? "").ToLowerInvariant();
         if (extension.Length > 0 && _extractors.FirstOrDefault(e => e.Extensions.Contains(extension)) is { } byName) return byName;

@@ -9,7 +9,7 @@ namespace Rag.Ingest;
 /// elements, and header/footer that belong to the page rather than to an article. h1-h6 open
 /// sections; block elements break paragraphs; table cells are tab-separated.
 /// </summary>
-public sealed class HtmlExtractor : ITextExtractor
+public sealed class HtmlExtractor(ExtractionLimits? limits = null) : ITextExtractor
 {
     static readonly HashSet<string> Dropped = new(StringComparer.Ordinal)
     {
@@ -37,7 +37,7 @@ public sealed class HtmlExtractor : ITextExtractor
     {
         var (source, _) = TextDecoding.Decode(content);
         var document = await new HtmlParser().ParseDocumentAsync(source, ct);
-        var builder = new TextBuilder();
+        var builder = new TextBuilder(limits) { Title = document.Title is { Length: > 0 } title ? title : document.QuerySelector("h1")?.TextContent };
         Walk(builder, document.Body ?? (INode?)document.DocumentElement ?? document, preserve: false, ct);
         var result = builder.Build();
         if (TextDecoding.IsBlank(result.Text)) throw new ExtractionException("The HTML page has no visible text.");

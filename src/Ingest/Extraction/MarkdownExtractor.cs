@@ -10,7 +10,7 @@ namespace Rag.Ingest;
 /// sections ("Guide > Install"), blocks become paragraphs, table rows tab-separated lines, code kept
 /// verbatim. Raw HTML blocks are markup, not prose, and are dropped.
 /// </summary>
-public sealed class MarkdownExtractor : ITextExtractor
+public sealed class MarkdownExtractor(ExtractionLimits? limits = null) : ITextExtractor
 {
     static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UsePipeTables().Build();
 
@@ -25,9 +25,11 @@ public sealed class MarkdownExtractor : ITextExtractor
     {
         var (source, _) = TextDecoding.Decode(content);
         var document = Markdown.Parse(source, Pipeline);
-        var builder = new TextBuilder();
+        var builder = new TextBuilder(limits);
         foreach (var block in document) WriteBlock(builder, block, ct);
         var result = builder.Build();
+        // The first heading names the document (the first section's path is that heading alone).
+        result = result with { Title = result.Sections.Count > 0 ? result.Sections[0].HeadingPath : null };
         if (TextDecoding.IsBlank(result.Text)) throw new ExtractionException("The Markdown file has no text.");
         return Task.FromResult(result);
     }

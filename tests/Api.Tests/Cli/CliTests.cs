@@ -51,7 +51,7 @@ public sealed class CliTests
         using var docs = new TempDir();
         await File.WriteAllTextAsync(Path.Combine(docs.Path, "etna.txt"), Documents.DocumentsEndToEndTests.Volcano);
         await File.WriteAllTextAsync(Path.Combine(docs.Path, "bees.md"), Documents.DocumentsEndToEndTests.Bees);
-        await File.WriteAllBytesAsync(Path.Combine(docs.Path, "ignored.png"), [0x89, 0x50, 0x4E, 0x47]);
+        await File.WriteAllBytesAsync(Path.Combine(docs.Path, "ignored.mp4"), [0x00, 0x00, 0x00, 0x18]);
 
         var (ingest, _, ingestErr) = await RunAsync("ingest", docs.Path, "--data", data.Path);
         Assert.True(ingest == 0, ingestErr);

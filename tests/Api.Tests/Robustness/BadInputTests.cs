@@ -45,7 +45,7 @@ public sealed class BadInputTests : IClassFixture<SmallLimitServiceFixture>
         { "empty.txt", "text/plain", [], HttpStatusCode.BadRequest },
         { "blank.txt", "text/plain", Encoding.UTF8.GetBytes("  \n\t \r\n  "), HttpStatusCode.BadRequest },
         { "garbage.txt", "text/plain", Garbage(4096), HttpStatusCode.BadRequest },
-        { "photo.png", "image/png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3], HttpStatusCode.UnsupportedMediaType },
+        { "clip.mp4", "video/mp4", [0x00, 0x00, 0x00, 0x18, (byte)'f', (byte)'t', (byte)'y', (byte)'p', 1, 2, 3], HttpStatusCode.UnsupportedMediaType },
         { "tool.exe", "application/x-msdownload", Encoding.ASCII.GetBytes("MZ this is not a document"), HttpStatusCode.UnsupportedMediaType },
         { "big.txt", "text/plain", Encoding.ASCII.GetBytes(new string('a', 3 * 1024 * 1024)), HttpStatusCode.RequestEntityTooLarge },
     };

@@ -14,7 +14,7 @@ public sealed class Harness
     public InMemoryLexicalIndex Lexical { get; } = new();
     public FakeEmbedder Embedder { get; } = new();
     public IngestOptions Options { get; }
-    public ExtractorRegistry Registry { get; } = new([new PlainTextExtractor(), new MarkdownExtractor(), new HtmlExtractor(), new PdfExtractor(), new DocxExtractor()]);
+    public ExtractorRegistry Registry { get; }
     public IngestPipeline Pipeline { get; }
     public DocumentIngestion Ingestion { get; }
 
@@ -22,6 +22,7 @@ public sealed class Harness
     {
         Options = new IngestOptions { Chunking = new ChunkingOptions { MaxTokens = 32, OverlapTokens = 4 }, EmbeddingBatchSize = 4 };
         configure?.Invoke(Options);
+        Registry = ExtractorRegistry.CreateDefault(Options);
         var chunker = new TextChunker(Options.Chunking, new WordTokenizer());
         Pipeline = new IngestPipeline(Store, Registry, chunker, Lexical, Options, Vectors, dense ? embedder ?? Embedder : null);
         Ingestion = new DocumentIngestion(Store, Registry, Lexical, Options, Vectors);

@@ -9,7 +9,10 @@ namespace Rag.Ingest.Tests;
 public static class SampleFiles
 {
     /// <summary>A valid PDF with one Helvetica text line per page (objects and xref offsets computed, as the spec requires).</summary>
-    public static byte[] Pdf(params string[] pages)
+    public static byte[] Pdf(params string[] pages) => Pdf(title: null, pages);
+
+    /// <summary>As <see cref="Pdf(string[])"/>, with a Title in the document information dictionary.</summary>
+    public static byte[] Pdf(string? title, string[] pages)
     {
         var objects = new List<string>
         {
@@ -25,6 +28,7 @@ public static class SampleFiles
             var content = $"BT /F1 14 Tf 72 700 Td ({escaped}) Tj ET";
             objects.Add($"<< /Length {Encoding.ASCII.GetByteCount(content)} >>\nstream\n{content}\nendstream");
         }
+        if (title is not null) objects.Add($"<< /Title ({title}) >>");
         var sb = new StringBuilder("%PDF-1.4\n");
         var offsets = new List<int>();
         for (var i = 0; i < objects.Count; i++)
@@ -35,7 +39,7 @@ public static class SampleFiles
         var xref = Encoding.ASCII.GetByteCount(sb.ToString());
         sb.Append($"xref\n0 {objects.Count + 1}\n0000000000 65535 f \n");
         foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
-        sb.Append($"trailer\n<< /Size {objects.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        sb.Append($"trailer\n<< /Size {objects.Count + 1} /Root 1 0 R{(title is null ? "" : $" /Info {objects.Count} 0 R")} >>\nstartxref\n{xref}\n%%EOF\n");
         return Encoding.ASCII.GetBytes(sb.ToString());
     }
 

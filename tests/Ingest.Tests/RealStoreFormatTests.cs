@@ -1,0 +1,104 @@
+using System.Text;
+using Rag.Retriever;
+using Rag.Storage;
+
+namespace Rag.Ingest.Tests;
+
+/// <summary>The newer formats end to end over the embedded stores: indexed and found, or failed with a clear error.</summary>
+public sealed partial class RealStoreTests
+{
+    async Task<string> SubmitAsync(DocumentIngestion ingestion, string name, byte[] bytes) =>
+        (await ingestion.SubmitAsync(_tenant, DocumentUpload.FromBytes(name, null, bytes))).Document.Id;
+
+    async Task<ChunkRecord> TopChunkAsync(string query)
+    {
+        var hit = (await _bm25.SearchAsync(query, new SearchFilter(_tenant), 1)).First();
+        return (await _store.Chunks.GetChunksByIdAsync(_tenant, [hit.ChunkId])).Single();
+    }
+
+    async Task<DocumentRecord> IndexedAsync(string id)
+    {
+        var doc = (await _store.Documents.GetAsync(_tenant, id))!;
+        Assert.True(doc.Status == DocumentStatus.Indexed, $"{doc.FileName}: {doc.Status} {doc.Error}");
+        return doc;
+    }
+
+    [Fact]
+    public async Task ASpreadsheetCellValueFindsTheChunkOfItsRowWithTheHeadersRepeated()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        string[] cities = ["Lisbon", "Oslo", "Quito", "Perth", "Dakar", "Hanoi", "Lima", "Riga"];
+        var offices = new List<string?[]> { new[] { "City", "Headcount", "Opened" } };
+        for (var i = 0; i < 80; i++) offices.Add([i < cities.Length ? cities[i] : $"Town{i}", $"{100 + i}", $"{1990 + i % 30}"]);
+        var xlsx = await SubmitAsync(ingestion, "offices.xlsx", OfficeSamples.Xlsx(("Offices", offices.ToArray()), ("Budget", [["Item", "Cost"], ["Printers", "1200"]])));
+        var deck = await SubmitAsync(ingestion, "deck.pptx", OfficeSamples.Pptx(("Intro", ["Welcome aboard"], null), ("Pricing", ["Gold plan costs 40 euros"], "Say the discount ends in May.")));
+        var csv = await SubmitAsync(ingestion, "fleet.csv", Encoding.UTF8.GetBytes("Vehicle,Plate,Depot\nvan,AB-123,Quayside\ntruck,CD-456,Hilltop\n"));
+        while (await worker.RunOnceAsync()) { }
+
+        await IndexedAsync(xlsx);
+        await IndexedAsync(csv);
+        await IndexedAsync(deck);
+        var pricing = await TopChunkAsync("discount May");
+        Assert.Equal((deck, 2, "Slide 2: Pricing"), (pricing.DocumentId, pricing.Page!.Value, pricing.HeadingPath!));
+        Assert.True((await _store.Chunks.GetChunksAsync(_tenant, xlsx)).Count > 3);
+
+        // "Headcount" is only in the header row: the query finds Quito's row because every row repeats it.
+        var quito = await TopChunkAsync("Quito headcount");
+        Assert.Equal(xlsx, quito.DocumentId);
+        Assert.Contains("City: Quito; Headcount: 102; Opened: 1992", quito.Text);
+        Assert.Equal("Offices", quito.HeadingPath);
+        var printers = await TopChunkAsync("printers cost");
+        Assert.Equal("Budget", printers.HeadingPath);
+        Assert.Contains("Item: Printers; Cost: 1200", printers.Text);
+        Assert.Contains("Plate: CD-456; Depot: Hilltop", (await TopChunkAsync("truck depot")).Text);
+    }
+
+    [SkippableFact]
+    public async Task AScannedPdfIsIndexedThroughOcrAndSearchFindsItsWords()
+    {
+        Skip.IfNot(HasPdfToText, "pdftotext (poppler-utils) is not installed");
+        Skip.IfNot(Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, "tesseract"))), "tesseract is not installed (Debian tesseract-ocr)");
+        Skip.IfNot(Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, "gs"))), "Ghostscript (gs) is not installed: it makes the scanned fixture");
+        var (ingestion, _, worker) = Wire(_store);
+        var scan = await SubmitAsync(ingestion, "scan.pdf", await OcrTests.RenderAsync("pdfimage8", ["Quarterly report"], ["The pelican budget is approved"]));
+        var blank = await SubmitAsync(ingestion, "blank.pdf", SampleFiles.Pdf(Enumerable.Repeat("", 500).ToArray()));
+        while (await worker.RunOnceAsync()) { }
+
+        await IndexedAsync(scan);
+        var hit = await TopChunkAsync("pelican budget");
+        Assert.Equal((scan, 2), (hit.DocumentId, hit.Page!.Value));
+        var failed = (await _store.Documents.GetAsync(_tenant, blank))!;
+        Assert.Equal(DocumentStatus.Failed, failed.Status);
+        Assert.Contains("Rag:Ocr:MaxPages", failed.Error);
+    }
+
+    [Fact]
+    public async Task TruncatedAndHostileFilesFailClearlyAndEarlierDocumentsStayIndexed()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        var earlier = await SubmitAsync(ingestion, "earlier.txt", Encoding.UTF8.GetBytes(Harness.Prose(20, "heron")));
+        while (await worker.RunOnceAsync()) { }
+        var earlierChunks = (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text).ToList();
+
+        var bad = new Dictionary<string, (byte[] Bytes, string Error)>
+        {
+            ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "is corrupt or not"),
+            ["cut.pptx"] = (OfficeSamples.Truncated(OfficeSamples.Pptx(("T", ["body"], "notes"))), "is corrupt or not"),
+        };
+        var ids = new Dictionary<string, string>();
+        foreach (var (name, (bytes, _)) in bad) ids[name] = await SubmitAsync(ingestion, name, bytes);
+        while (await worker.RunOnceAsync()) { }
+
+        foreach (var (name, (_, error)) in bad)
+        {
+            var doc = (await _store.Documents.GetAsync(_tenant, ids[name]))!;
+            Assert.True(doc.Status == DocumentStatus.Failed, $"{name}: {doc.Status}");
+            Assert.Contains(error, doc.Error);
+            Assert.Empty(await _store.Chunks.GetChunksAsync(_tenant, ids[name]));
+        }
+        await IndexedAsync(earlier);
+        Assert.Equal(earlierChunks, (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text));
+        Assert.Equal(earlier, await TopDocumentAsync("heron"));
+        Assert.Equal(await _store.Chunks.CountChunksAsync(_tenant), _bm25.Count(_tenant));
+    }
+}
