@@ -15,6 +15,11 @@ static class WorkerCommand
         worker.Options.Add(Drain);
         worker.SetAction((parse, ct) =>
         {
+            if (Rag.Api.Hosting.LocalServiceInfo.Find(CliHost.Configured(parse).DataPath) is { } service)
+            {
+                Console.Error.WriteLine($"rag: The service at {service.Url} runs on this data folder and its worker ingests the queue; stop it to run a worker here.");
+                return Task.FromResult(1);
+            }
             var args = new List<string>();
             if (parse.GetValue(CliHost.Data) is { } data) args.Add(RagOptions.DataArgument(data));
             if (parse.GetValue(Drain)) args.Add(IngestHost.DrainFlag);

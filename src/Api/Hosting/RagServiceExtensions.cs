@@ -24,9 +24,10 @@ namespace Rag.Api.Hosting;
 public static class RagServiceExtensions
 {
     /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP.</summary>
-    public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker)
+    public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker,
+        RuntimeRole role = RuntimeRole.Service)
     {
-        var options = services.AddRagRuntime(configuration, RuntimeRole.Service);
+        var options = services.AddRagRuntime(configuration, role);
         services.AddSingleton<IRetriever>(sp => new HybridRetriever(
             sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(RagHostingExtensions.QuestionEncoderKey),
             sp.GetRequiredService<IVectorIndex>(),
@@ -62,6 +63,8 @@ public static class RagServiceExtensions
         var services = builder.Services;
         services.AddHostedService<RuntimeStarter>(); // first, so stores are open before the worker starts
         services.AddHostedService<AdminKeyBootstrap>();
+        services.AddSingleton<LocalOperatorToken>();
+        services.AddHostedService<LocalServiceAnnouncer>();
         services.AddRagCore(builder.Configuration, runWorker: true);
 
         var limits = builder.Configuration.GetSection($"{RagOptions.Section}:Limits").Get<LimitSettings>() ?? new LimitSettings();
@@ -91,7 +94,7 @@ public static class RagServiceExtensions
                     detail: $"This API key is limited to {limits.RequestsPerMinute} requests a minute.").ExecuteAsync(context.HttpContext);
             };
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                limits.RequestsPerMinute <= 0 || http.User.FindFirst(RagClaims.KeyId)?.Value is not { } key
+                limits.RequestsPerMinute <= 0 || http.User.FindFirst(RagClaims.KeyId)?.Value is not { } key || key == RagClaims.LocalOperatorKeyId
                     ? RateLimitPartition.GetNoLimiter("anonymous")
                     : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
                     {
