@@ -74,8 +74,12 @@ static class CliHost
     /// <summary>The options this command runs with (arguments, environment, appsettings.json), without opening anything.</summary>
     public static RagOptions Configured(ParseResult parse) => RagOptions.Bind(Host.CreateApplicationBuilder(DataArguments(parse)).Configuration);
 
-    /// <summary>The host arguments for --data, when given.</summary>
-    public static string[] DataArguments(ParseResult parse) => parse.GetValue(Data) is { } data ? [RagOptions.DataArgument(data)] : [];
+    /// <summary>This invocation's configuration arguments (--Rag:Section:Key=value), which System.CommandLine does not see.</summary>
+    public static readonly AsyncLocal<string[]> Settings = new();
+
+    /// <summary>The host arguments: the configuration arguments, then --data when given (which wins over --Rag:DataDirectory=).</summary>
+    public static string[] DataArguments(ParseResult parse) =>
+        [.. Settings.Value ?? [], .. parse.GetValue(Data) is { } data ? [RagOptions.DataArgument(data)] : Array.Empty<string>()];
 
     public static async Task<Tenant> TenantAsync(IServiceProvider services, string name, bool create, CancellationToken ct) =>
         await Bootstrap.TenantByNameAsync(services.GetRequiredService<IRagStore>(), name, create, ct)
