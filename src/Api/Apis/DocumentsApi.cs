@@ -77,9 +77,9 @@ public static class DocumentsApi
         {
             return await request.ReadFormAsync(ct);
         }
-        catch (IOException e) when (!ct.IsCancellationRequested)
+        catch (IOException e) when (e is not BadHttpRequestException && !ct.IsCancellationRequested)
         {
-            // A truncated body or a missing closing boundary.
+            // A truncated body or a missing closing boundary (an over-long body is Kestrel's 413, mapped with every other).
             throw new RequestProblemException(400, "Malformed multipart body", $"The multipart form could not be read: {e.Message}");
         }
     }
