@@ -21,6 +21,11 @@ public sealed class RagOptions
     public LimitSettings Limits { get; set; } = new();
     public WorkerSettings Worker { get; set; } = new();
     public OcrSettings Ocr { get; set; } = new();
+    public EvalSettings Eval { get; set; } = new();
+
+    /// <summary>Where HTTP eval runs may read datasets: Rag:Eval:DatasetFolders, else the data folder's datasets/ folder.</summary>
+    public IReadOnlyList<string> EvalDatasetFolders =>
+        Eval.DatasetFolders is { Length: > 0 } folders ? [.. folders.Select(Path.GetFullPath)] : [Path.Combine(DataPath, "datasets")];
 
     /// <summary>The "Rag" section, with RAG_DATA as the documented shortcut for Rag:DataDirectory.</summary>
     public static RagOptions Bind(IConfiguration configuration)
@@ -121,6 +126,15 @@ public sealed class LimitSettings
 
     /// <summary>Requests per minute per API key; 0 disables rate limiting.</summary>
     public int RequestsPerMinute { get; set; } = 600;
+}
+
+public sealed class EvalSettings
+{
+    /// <summary>
+    /// Folders an eval started over HTTP may read its dataset from (an admin key names a server path, so it is confined);
+    /// unset: DATA/datasets. The CLI on the service's own data folder reads what its user can read.
+    /// </summary>
+    public string[] DatasetFolders { get; set; } = [];
 }
 
 public sealed class WorkerSettings

@@ -19,6 +19,15 @@ public enum RuntimeRole
 
     /// <summary>A standalone ingest worker: the context encoder only; no question encoder, no generator.</summary>
     IngestWorker,
+
+    /// <summary>
+    /// A CLI command beside a running service: the metadata store only. SQLite takes several processes; the
+    /// embedded indexes belong to the service, so commands that need them go through it.
+    /// </summary>
+    Metadata,
+
+    /// <summary>`rag models check`: the models only, no store and no index (so it runs beside a service too).</summary>
+    Models,
 }
 
 /// <summary>
@@ -31,10 +40,11 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
     Parts? parts;
     bool disposed;
 
+    // Null where the role does not open that part (see RuntimeRole).
     sealed record Parts(
-        IRagStore Store,
-        IVectorIndex Vectors,
-        ILexicalIndex Lexical,
+        IRagStore? Store,
+        IVectorIndex? Vectors,
+        ILexicalIndex? Lexical,
         ITextEncoderModel? QuestionEncoder,
         ITextEncoderModel? ContextEncoder,
         ITextGeneratorModel? Generator);
@@ -54,9 +64,12 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
 
     public RagOptions Options => options;
     public RuntimeRole Role => role;
-    public IRagStore Store => Opened.Store;
-    public IVectorIndex Vectors => Opened.Vectors;
-    public ILexicalIndex Lexical => Opened.Lexical;
+    public IRagStore Store => Opened.Store ?? throw NotOpened("the store");
+    public IVectorIndex Vectors => Opened.Vectors ?? throw NotOpened("the vector index");
+    public ILexicalIndex Lexical => Opened.Lexical ?? throw NotOpened("the BM25 index");
+
+    InvalidOperationException NotOpened(string part) =>
+        new($"This process ({role}) did not open {part}; a command that needs it goes through the running service.");
     public ITextEncoderModel? QuestionEncoder => Opened.QuestionEncoder;
     public ITextEncoderModel? ContextEncoder => Opened.ContextEncoder;
     public ITextGeneratorModel? Generator => Opened.Generator;
@@ -90,15 +103,25 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
         var opened = new List<object>();
         try
         {
-            var (questionEncoder, contextEncoder) = LoadEncoders(options.Models, role);
+            var (questionEncoder, contextEncoder) = role == RuntimeRole.Metadata ? (null, null) : LoadEncoders(options.Models, role);
             opened.AddRange(new object?[] { questionEncoder, contextEncoder }.OfType<object>().Distinct());
-            var generator = role == RuntimeRole.Service && options.Models.Generator is { Length: > 0 } dir
+            var generator = role is RuntimeRole.Service or RuntimeRole.Models && options.Models.Generator is { Length: > 0 } dir
                 ? Load(dir, "generator", NeuralModels.LoadGenerator)
                 : null;
             if (generator is not null) opened.Add(generator);
 
+            if (role == RuntimeRole.Models)
+            {
+                parts = new Parts(null, null, null, questionEncoder, contextEncoder, generator);
+                return;
+            }
             var store = await OpenStoreAsync(data, ct);
             opened.Add(store);
+            if (role == RuntimeRole.Metadata)
+            {
+                parts = new Parts(store, null, null, null, null, null);
+                return;
+            }
             var vectors = OpenVectorIndex(data);
             opened.Add(vectors);
             if (vectors is QdrantVectorIndex qdrant) await qdrant.CheckReachableAsync(ct); // Qdrant down: fail at start, not on the first upload
@@ -211,7 +234,7 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
     public async Task CheckHealthAsync(CancellationToken ct)
     {
         await Store.CheckHealthAsync(ct);
-        if (Vectors is QdrantVectorIndex qdrant) await qdrant.CheckReachableAsync(ct);
+        if (Opened.Vectors is QdrantVectorIndex qdrant) await qdrant.CheckReachableAsync(ct);
     }
 
     public async ValueTask DisposeAsync()

@@ -14,7 +14,7 @@ public static class DocumentsApi
         var api = app.MapGroup("/v1/documents").WithTags("Documents").RequireAuthorization();
         // No Accepts metadata: it would make routing answer a bare 415 before the handler can explain.
         api.MapPost("/", Upload).DisableAntiforgery()
-            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
+            .Produces<UploadResponse>(201).Produces<BatchUploadResponse>(200).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
         api.MapGet("/", List);
         api.MapGet("/{id}", Get);
         api.MapGet("/{id}/chunks", Chunks);
@@ -24,47 +24,75 @@ public static class DocumentsApi
         return api;
     }
 
-    /// <summary>multipart/form-data with a `file` field (optional title, externalId, tags), or JSON {title, text}.</summary>
-    static async Task<Results<Created<UploadResponse>, Ok<UploadResponse>>> Upload(
-        HttpRequest request, ClaimsPrincipal user, DocumentIngestion ingestion, CancellationToken ct)
+    /// <summary>
+    /// multipart/form-data with a `file` field (optional title, externalId, tags), or JSON {title, text}. Several
+    /// files in one form (repeated `file` fields, or `files` fields) get one result each, accepted or refused on its own.
+    /// </summary>
+    static async Task<IResult> Upload(HttpRequest request, ClaimsPrincipal user, DocumentIngestion ingestion, CancellationToken ct)
     {
-        var upload = request.HasFormContentType
-            ? await ReadMultipartAsync(request, ct)
-            : request.HasJsonContentType()
-                ? ReadJson(await request.ReadFromJsonAsync<TextDocumentRequest>(ct))
-                : throw new RequestProblemException(415, "Unsupported media type",
-                    "Send multipart/form-data with a 'file' field, or application/json {\"title\": ..., \"text\": ...}.");
+        if (!request.HasFormContentType)
+        {
+            if (!request.HasJsonContentType())
+                throw new RequestProblemException(415, "Unsupported media type",
+                    "Send multipart/form-data with a 'file' field (or several 'files'), or application/json {\"title\": ..., \"text\": ...}.");
+            return Submitted(await ingestion.SubmitAsync(user.Tenant(), ReadJson(await request.ReadFromJsonAsync<TextDocumentRequest>(ct)), ct));
+        }
 
-        var result = await ingestion.SubmitAsync(user.Tenant(), upload, ct);
-        var body = new UploadResponse(DocumentDto.From(result.Document), result.Duplicate);
-        return result.Duplicate
-            ? TypedResults.Ok(body)
-            : TypedResults.Created($"/v1/documents/{result.Document.Id}", body);
+        var form = await ReadFormAsync(request, ct);
+        var files = form.Files.Where(f => f.Name is "file" or "files").ToList();
+        if (files.Count == 0) throw new RequestProblemException(400, "Missing file", "The multipart form has no 'file' field.");
+        var tags = form["tags"].SelectMany(t => (t ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+        if (files.Count == 1 && files[0].Name == "file")
+            return Submitted(await ingestion.SubmitAsync(user.Tenant(), ToUpload(files[0], NullIfEmpty(form["title"]), NullIfEmpty(form["externalId"]), tags), ct));
+
+        if (NullIfEmpty(form["title"]) is not null || NullIfEmpty(form["externalId"]) is not null)
+            throw new RequestProblemException(400, "One title for several files",
+                "'title' and 'externalId' name one document; with several files each takes its own (from its file name or contents).");
+        var results = new List<UploadItemResult>(files.Count);
+        foreach (var file in files)
+        {
+            try
+            {
+                var result = await ingestion.SubmitAsync(user.Tenant(), ToUpload(file, null, null, tags), ct);
+                results.Add(new UploadItemResult(CleanName(file.FileName), result.Duplicate ? 200 : 201, DocumentDto.From(result.Document), result.Duplicate, null, null));
+            }
+            catch (IngestRejectedException e)
+            {
+                var (status, title) = ProblemMapping.Classify(e);
+                results.Add(new UploadItemResult(CleanName(file.FileName), status, null, false, title, e.Message));
+            }
+        }
+        return TypedResults.Ok(new BatchUploadResponse(results, results.Count(r => r.Document is not null), results.Count(r => r.Document is null)));
     }
 
-    static async Task<DocumentUpload> ReadMultipartAsync(HttpRequest request, CancellationToken ct)
+    static IResult Submitted(SubmitResult result)
     {
-        IFormCollection form;
+        var body = new UploadResponse(DocumentDto.From(result.Document), result.Duplicate);
+        return result.Duplicate ? TypedResults.Ok(body) : TypedResults.Created($"/v1/documents/{result.Document.Id}", body);
+    }
+
+    static async Task<IFormCollection> ReadFormAsync(HttpRequest request, CancellationToken ct)
+    {
         try
         {
-            form = await request.ReadFormAsync(ct);
+            return await request.ReadFormAsync(ct);
         }
-        catch (IOException e) when (!ct.IsCancellationRequested)
+        catch (IOException e) when (e is not BadHttpRequestException && !ct.IsCancellationRequested)
         {
-            // A truncated body or a missing closing boundary.
+            // A truncated body or a missing closing boundary (an over-long body is Kestrel's 413, mapped with every other).
             throw new RequestProblemException(400, "Malformed multipart body", $"The multipart form could not be read: {e.Message}");
         }
-        var file = form.Files.GetFile("file")
-            ?? throw new RequestProblemException(400, "Missing file", "The multipart form has no 'file' field.");
-        // The form is already buffered by ASP.NET (within the upload limit); ingestion reads it once.
-        return new DocumentUpload(
-            FileName: Path.GetFileName(file.FileName),
-            ContentType: file.ContentType,
-            Content: file.OpenReadStream(),
-            Title: NullIfEmpty(form["title"]),
-            ExternalId: NullIfEmpty(form["externalId"]),
-            Tags: form["tags"].SelectMany(t => (t ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray());
     }
+
+    // The form is already buffered by ASP.NET (within the request limit); ingestion reads each file once.
+    static DocumentUpload ToUpload(IFormFile file, string? title, string? externalId, string[] tags) =>
+        new(CleanName(file.FileName), file.ContentType, file.OpenReadStream(), title, externalId, tags);
+
+    /// <summary>The file name without its folders and without control characters (NUL, newlines, escapes), which no title should carry.</summary>
+    internal static string CleanName(string? name) => CleanText(Path.GetFileName(name ?? ""));
+
+    internal static string CleanText(string text) =>
+        string.Concat(text.Where(c => !char.IsControl(c))).Trim();
 
     static DocumentUpload ReadJson(TextDocumentRequest? body)
     {
@@ -134,8 +162,11 @@ public static class DocumentsApi
     internal static ProblemHttpResult NotFound(string id) =>
         TypedResults.Problem(statusCode: 404, title: "Not found", detail: $"No document '{id}' in this tenant.");
 
-    static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+    static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : CleanText(s) is { Length: > 0 } clean ? clean : null;
 }
 
+/// <summary>One file of a several-file upload: its HTTP status (201 new, 200 duplicate, 4xx refused), and the document or the reason.</summary>
+public sealed record UploadItemResult(string FileName, int Status, DocumentDto? Document, bool Duplicate, string? Title, string? Detail);
+public sealed record BatchUploadResponse(IReadOnlyList<UploadItemResult> Results, int Accepted, int Refused);
 public sealed record ReingestResponse(string DocumentId, string JobId);
 public sealed record ReingestAllResponse(int Queued);

@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Rag.Api.Hosting;
 using Rag.Eval;
+using Rag.Hosting;
 using Rag.Retriever;
 using Rag.Storage;
 
@@ -25,10 +27,15 @@ public static class EvalsApi
         api.MapGet("/{id}/report", Report);
     }
 
-    static async Task<Accepted<EvalRunView>> Start(EvalStartRequest? request, ClaimsPrincipal user, EvalBackgroundRuns runs, EvalOptions eval, IRagStore store, CancellationToken ct)
+    static async Task<Accepted<EvalRunView>> Start(EvalStartRequest? request, ClaimsPrincipal user, EvalBackgroundRuns runs, EvalOptions eval, IRagStore store,
+        IOptions<RagOptions> rag, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.Dataset))
             throw new RequestProblemException(400, "Missing dataset", "The body needs 'dataset': squad:PATH, jsonl:PATH or beir:DIR.");
+        var allowed = rag.Value.EvalDatasetFolders;
+        if (!user.IsLocalOperator() && !DatasetLoader.IsWithin(request.Dataset, allowed))
+            throw new RequestProblemException(403, "Dataset outside the allowed folders",
+                $"Datasets are read only from {string.Join(", ", allowed)} (setting Rag:Eval:DatasetFolders); put the dataset there and name its full path.");
         var options = new EvalRunOptions
         {
             DatasetSpec = request.Dataset,
@@ -44,6 +51,12 @@ public static class EvalsApi
         try
         {
             state = await runs.StartAsync(options, ct);
+        }
+        catch (Exception e) when ((e as System.Text.Json.JsonException ?? e.InnerException as System.Text.Json.JsonException) is { } json)
+        {
+            // The parser's message quotes the file's bytes: say where, never what.
+            throw new RequestProblemException(400, "Bad evaluation request",
+                $"The dataset is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).");
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.FileSystemGlobbing;
+using Rag.Hosting;
 using Rag.Ingest;
 using Rag.Storage;
 using Spectre.Console;
@@ -14,71 +15,133 @@ static class DocumentCommands
         var path = new Argument<string>("path") { Description = "File, folder or glob." };
         ingest.Arguments.Add(path);
         ingest.Options.Add(CliHost.Tenant);
-        ingest.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
-        {
-            var files = ExpandPath(parse.GetValue(path)!, services.GetRequiredService<ExtractorRegistry>());
-            if (files.Count == 0) throw new CliException($"No supported files match '{parse.GetValue(path)}'.");
-            var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: true, token);
-            var ingestion = services.GetRequiredService<DocumentIngestion>();
-            var worker = services.GetRequiredService<IngestWorker>();
-            var store = services.GetRequiredService<IRagStore>();
-            var submitted = new List<(string File, string? Id, string? Error)>();
-
-            await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
+        ingest.SetAction((parse, ct) => CliHost.RunAsync(parse,
+            throughService: (client, services, token) => IngestAsync(services, parse, parse.GetValue(path)!,
+                submit: async (tenantId, batch, t) => (await client.UploadAsync(tenantId, batch, t))
+                    .Select((r, i) => new Submitted(batch[i], r.Document?.Id, r.Detail)).ToList(),
+                // The service's worker ingests them: watch the store until each is indexed or failed.
+                step: async t =>
                 {
-                    var upload = progress.AddTask("upload", maxValue: files.Count);
-                    foreach (var file in files)
-                    {
-                        try
-                        {
-                            await using var stream = File.OpenRead(file);
-                            var result = await ingestion.SubmitAsync(tenant.Id, new DocumentUpload(Path.GetFileName(file), null, stream), token);
-                            submitted.Add((file, result.Document.Id, null));
-                        }
-                        catch (IngestRejectedException e)
-                        {
-                            submitted.Add((file, null, e.Message));
-                        }
-                        upload.Increment(1);
-                    }
-                    // The same worker the service runs, in this process, until the queue is empty.
-                    var ids = submitted.Where(s => s.Id is not null).Select(s => s.Id!).Distinct().ToList();
-                    var index = progress.AddTask("index", maxValue: Math.Max(1, ids.Count));
-                    var refreshed = DateTime.UtcNow;
-                    var clock = System.Diagnostics.Stopwatch.StartNew();
-                    async Task RefreshAsync()
-                    {
-                        var documents = (await store.Documents.GetManyAsync(tenant.Id, ids, token)).Values;
-                        index.Value = documents.Count(d => d.Status is DocumentStatus.Indexed or DocumentStatus.Failed);
-                        var passages = documents.Where(d => d.Status == DocumentStatus.Indexed).Sum(d => d.ChunkCount);
-                        index.Description = $"index ({passages / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F1} passages/s)";
-                    }
-                    while (await worker.RunOnceAsync(token))
-                    {
-                        // One batched read, at most twice a second: not a read of every document after every job.
-                        if (DateTime.UtcNow - refreshed < TimeSpan.FromMilliseconds(500)) continue;
-                        refreshed = DateTime.UtcNow;
-                        await RefreshAsync();
-                    }
-                    await RefreshAsync();
-                    index.Value = index.MaxValue;
-                });
-
-            var table = new Table().AddColumns("file", "status", "chunks", "error");
-            var failures = 0;
-            var documents = await store.Documents.GetManyAsync(tenant.Id, submitted.Where(s => s.Id is not null).Select(s => s.Id!).ToList(), token);
-            foreach (var (file, id, error) in submitted)
+                    await Task.Delay(250, t);
+                    return true;
+                }, token),
+            alone: (services, token) =>
             {
-                var doc = id is null ? null : documents.GetValueOrDefault(id);
-                var status = doc?.Status.ToString().ToLowerInvariant() ?? "refused";
-                if (doc?.Status is not DocumentStatus.Indexed) failures++;
-                table.AddRow(Markup.Escape(file), status, doc?.ChunkCount.ToString() ?? "", Markup.Escape(error ?? doc?.Error ?? ""));
-            }
-            AnsiConsole.Write(table);
-            return failures == 0 ? 0 : 2;
-        }, ct));
+                var ingestion = services.GetRequiredService<DocumentIngestion>();
+                var worker = services.GetRequiredService<IngestWorker>();
+                return IngestAsync(services, parse, parse.GetValue(path)!,
+                    submit: async (tenantId, batch, t) =>
+                    {
+                        var submitted = new List<Submitted>();
+                        foreach (var file in batch)
+                        {
+                            try
+                            {
+                                await using var stream = File.OpenRead(file);
+                                var result = await ingestion.SubmitAsync(tenantId, new DocumentUpload(Path.GetFileName(file), null, stream), t);
+                                submitted.Add(new Submitted(file, result.Document.Id, null));
+                            }
+                            catch (IngestRejectedException e)
+                            {
+                                submitted.Add(new Submitted(file, null, e.Message));
+                            }
+                        }
+                        return submitted;
+                    },
+                    // The same worker the service runs, in this process, until the queue is empty.
+                    step: worker.RunOnceAsync, token);
+            }, ct));
         return ingest;
+    }
+
+    sealed record Submitted(string File, string? Id, string? Error);
+
+    // Files per upload request when going through the service: few requests for a folder, each well under the body limit.
+    const int BatchFiles = 32;
+    const long BatchBytes = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// Submits the files in batches (a progress bar), then runs <paramref name="step"/> (false: nothing left to do) until every
+    /// submitted document is indexed or failed, and shows one row per file.
+    /// </summary>
+    static async Task<int> IngestAsync(IServiceProvider services, ParseResult parse, string path,
+        Func<string, IReadOnlyList<string>, CancellationToken, Task<List<Submitted>>> submit, Func<CancellationToken, Task<bool>> step, CancellationToken ct)
+    {
+        var files = ExpandPath(path, services.GetRequiredService<ExtractorRegistry>());
+        if (files.Count == 0) throw new CliException($"No supported files match '{path}'.");
+        var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: true, ct);
+        var store = services.GetRequiredService<IRagStore>();
+        var submitted = new List<Submitted>();
+
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var upload = progress.AddTask("upload", maxValue: files.Count);
+                foreach (var batch in Batches(files))
+                {
+                    submitted.AddRange(await submit(tenant.Id, batch, ct));
+                    upload.Increment(batch.Count);
+                }
+                var ids = submitted.Where(s => s.Id is not null).Select(s => s.Id!).Distinct().ToList();
+                var index = progress.AddTask("index", maxValue: Math.Max(1, ids.Count));
+                var refreshed = DateTime.MinValue;
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (ids.Count > 0)
+                {
+                    var more = await step(ct);
+                    // One batched read, at most twice a second: not a read of every document after every job.
+                    if (more && DateTime.UtcNow - refreshed < TimeSpan.FromMilliseconds(500)) continue;
+                    refreshed = DateTime.UtcNow;
+                    var read = (await store.Documents.GetManyAsync(tenant.Id, ids, ct)).Values;
+                    var done = read.Count(d => d.Status is DocumentStatus.Indexed or DocumentStatus.Failed);
+                    var passages = read.Where(d => d.Status == DocumentStatus.Indexed).Sum(d => d.ChunkCount);
+                    index.Description = $"index ({passages / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F1} passages/s)";
+                    index.Value = done;
+                    if (!more || done == ids.Count) break;
+                }
+                index.Value = index.MaxValue;
+            });
+
+        var table = new Table().AddColumns("file", "status", "chunks", "error");
+        var failures = 0;
+        var documents = await store.Documents.GetManyAsync(tenant.Id, submitted.Where(s => s.Id is not null).Select(s => s.Id!).ToList(), ct);
+        foreach (var (file, id, error) in submitted)
+        {
+            var doc = id is null ? null : documents.GetValueOrDefault(id);
+            var status = doc?.Status.ToString().ToLowerInvariant() ?? "refused";
+            if (doc?.Status is not DocumentStatus.Indexed) failures++;
+            table.AddRow(Markup.Escape(file), status, doc?.ChunkCount.ToString() ?? "", Markup.Escape(error ?? doc?.Error ?? ""));
+        }
+        AnsiConsole.Write(table);
+        return failures == 0 ? 0 : 2;
+    }
+
+    static IEnumerable<IReadOnlyList<string>> Batches(IReadOnlyList<string> files)
+    {
+        var batch = new List<string>();
+        long bytes = 0;
+        foreach (var file in files)
+        {
+            var size = new FileInfo(file).Length;
+            if (batch.Count > 0 && (batch.Count == BatchFiles || bytes + size > BatchBytes))
+            {
+                yield return batch;
+                batch = new List<string>();
+                bytes = 0;
+            }
+            batch.Add(file);
+            bytes += size;
+        }
+        if (batch.Count > 0) yield return batch;
+    }
+
+    static async Task<int> DeleteAsync(IServiceProvider services, ParseResult parse, string documentId,
+        Func<string, string, CancellationToken, Task<bool>> delete, CancellationToken ct)
+    {
+        var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, ct);
+        if (!await delete(tenant.Id, documentId, ct)) throw new CliException($"No document '{documentId}' in tenant '{tenant.Name}'.");
+        Console.WriteLine($"Deleted {documentId}.");
+        return 0;
     }
 
     /// <summary>A file as given; a folder's supported files, recursively; or the matches of a glob.</summary>
@@ -119,20 +182,16 @@ static class DocumentCommands
             }
             AnsiConsole.Write(table);
             return 0;
-        }, ct));
+        }, ct, RuntimeRole.Metadata));
 
         var delete = new Command("delete", "Delete a document from every index.");
         var id = new Argument<string>("id") { Description = "The document id." };
         delete.Arguments.Add(id);
         delete.Options.Add(CliHost.Tenant);
-        delete.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
-        {
-            var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
-            if (!await services.GetRequiredService<DocumentIngestion>().DeleteAsync(tenant.Id, parse.GetValue(id)!, token))
-                throw new CliException($"No document '{parse.GetValue(id)}' in tenant '{tenant.Name}'.");
-            Console.WriteLine($"Deleted {parse.GetValue(id)}.");
-            return 0;
-        }, ct));
+        delete.SetAction((parse, ct) => CliHost.RunAsync(parse,
+            throughService: (client, services, token) => DeleteAsync(services, parse, parse.GetValue(id)!, client.DeleteAsync, token),
+            alone: (services, token) => DeleteAsync(services, parse, parse.GetValue(id)!, services.GetRequiredService<DocumentIngestion>().DeleteAsync, token),
+            ct));
 
         docs.Subcommands.Add(list);
         docs.Subcommands.Add(delete);
@@ -171,27 +230,35 @@ static class DocumentCommands
                 return Task.FromResult(1);
             }
 
-            return CliHost.RunAsync(parse, async (services, token) =>
-            {
-                var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, token);
-                var ingestion = services.GetRequiredService<DocumentIngestion>();
-                if (documentId is not null)
+            return CliHost.RunAsync(parse,
+                throughService: (client, services, token) => ReingestAsync(services, parse, documentId, only,
+                    client.ReingestAsync, (tenantId, _, t) => client.ReingestAllAsync(tenantId, statusText, t), token),
+                alone: (services, token) =>
                 {
-                    var jobId = await ingestion.ReingestAsync(tenant.Id, documentId, token)
-                        ?? throw new CliException($"No document '{documentId}' in tenant '{tenant.Name}'.");
-                    Console.WriteLine($"Queued {documentId} for ingestion again (job {jobId}).");
-                }
-                else
-                {
-                    var queued = await ingestion.ReingestAllAsync(tenant.Id, only, token);
-                    var which = only is null ? "" : $" {only.Value.ToString().ToLowerInvariant()}";
-                    Console.WriteLine($"Queued {queued}{which} document(s) of tenant '{tenant.Name}' for ingestion again.");
-                    if (queued == 0) return 0;
-                }
-                Console.WriteLine("The running service ingests them (start it if it is stopped), or run now: rag worker --drain");
-                return 0;
-            }, ct);
+                    var ingestion = services.GetRequiredService<DocumentIngestion>();
+                    return ReingestAsync(services, parse, documentId, only, ingestion.ReingestAsync, ingestion.ReingestAllAsync, token);
+                }, ct);
         });
         return reingest;
+    }
+
+    static async Task<int> ReingestAsync(IServiceProvider services, ParseResult parse, string? documentId, DocumentStatus? only,
+        Func<string, string, CancellationToken, Task<string?>> one, Func<string, DocumentStatus?, CancellationToken, Task<int>> all, CancellationToken ct)
+    {
+        var tenant = await CliHost.TenantAsync(services, parse.GetValue(CliHost.Tenant)!, create: false, ct);
+        if (documentId is not null)
+        {
+            var jobId = await one(tenant.Id, documentId, ct) ?? throw new CliException($"No document '{documentId}' in tenant '{tenant.Name}'.");
+            Console.WriteLine($"Queued {documentId} for ingestion again (job {jobId}).");
+        }
+        else
+        {
+            var queued = await all(tenant.Id, only, ct);
+            var which = only is null ? "" : $" {only.Value.ToString().ToLowerInvariant()}";
+            Console.WriteLine($"Queued {queued}{which} document(s) of tenant '{tenant.Name}' for ingestion again.");
+            if (queued == 0) return 0;
+        }
+        Console.WriteLine("The running service ingests them (start it if it is stopped), or run now: rag worker --drain");
+        return 0;
     }
 }

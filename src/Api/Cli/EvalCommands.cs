@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Rag.Api.Apis;
 using Rag.Eval;
+using Rag.Hosting;
 using Rag.Retriever;
 using Spectre.Console;
 
@@ -19,23 +21,48 @@ static class EvalCommands
         var generate = new Option<bool>("--generate") { Description = "Also generate answers and score EM/F1." };
         var concurrency = new Option<int>("--concurrency") { Description = "Questions in flight.", DefaultValueFactory = _ => Environment.ProcessorCount };
         foreach (var option in new Option[] { dataset, limit, ks, mode, generate, concurrency }) run.Options.Add(option);
-        run.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
-        {
-            var options = new EvalRunOptions
+        run.SetAction((parse, ct) => CliHost.RunAsync(parse,
+            throughService: async (client, services, token) =>
             {
-                DatasetSpec = parse.GetValue(dataset)!,
-                Limit = parse.GetValue(limit),
-                Ks = ParseKs(parse.GetValue(ks)!),
-                Mode = parse.GetValue(mode),
-                Generate = parse.GetValue(generate),
-                Concurrency = parse.GetValue(concurrency),
-                OutputDirectory = services.GetRequiredService<EvalOptions>().OutputDirectory,
-            };
-            var runner = services.GetRequiredService<EvalRunner>();
-            var result = await Guard(() => EvalConsole.WithProgressAsync(AnsiConsole.Console, p => runner.RunAsync(options, p, token)));
-            EvalConsole.Render(result, AnsiConsole.Console);
-            return 0;
-        }, ct));
+                var output = services.GetRequiredService<EvalOptions>().OutputDirectory;
+                // The run is the operator's, in the default tenant (as an admin key's run would be).
+                var owner = await CliHost.TenantAsync(services, Hosting.Bootstrap.DefaultTenant, create: true, token);
+                var request = new EvalStartRequest(AbsoluteSpec(parse.GetValue(dataset)!), parse.GetValue(limit), ParseKs(parse.GetValue(ks)!),
+                    parse.GetValue(mode), parse.GetValue(generate), parse.GetValue(concurrency));
+                var result = await EvalConsole.WithProgressAsync(AnsiConsole.Console, async progress =>
+                {
+                    var view = await client.StartEvalAsync(owner.Id, request, token);
+                    while (view.Status == "running")
+                    {
+                        var phase = Enum.TryParse<EvalPhase>(view.Phase, ignoreCase: true, out var p) ? p : EvalPhase.Loading;
+                        progress.Report(new EvalProgress(phase, (int)(view.Progress * 1000), 1000, view.Message ?? phase.ToString()));
+                        await Task.Delay(500, token);
+                        view = await client.GetEvalAsync(owner.Id, view.Id, token);
+                    }
+                    progress.Report(new EvalProgress(EvalPhase.Done, 1, 1, view.Status));
+                    if (view.Status != "completed") throw new CliException($"Eval run {view.Id} {view.Status}: {view.Error}");
+                    return await Guard(() => EvalRunner.LoadReportAsync(view.Id, output, token));
+                });
+                EvalConsole.Render(result, AnsiConsole.Console);
+                return 0;
+            },
+            alone: async (services, token) =>
+            {
+                var options = new EvalRunOptions
+                {
+                    DatasetSpec = parse.GetValue(dataset)!,
+                    Limit = parse.GetValue(limit),
+                    Ks = ParseKs(parse.GetValue(ks)!),
+                    Mode = parse.GetValue(mode),
+                    Generate = parse.GetValue(generate),
+                    Concurrency = parse.GetValue(concurrency),
+                    OutputDirectory = services.GetRequiredService<EvalOptions>().OutputDirectory,
+                };
+                var runner = services.GetRequiredService<EvalRunner>();
+                var result = await Guard(() => EvalConsole.WithProgressAsync(AnsiConsole.Console, p => runner.RunAsync(options, p, token)));
+                EvalConsole.Render(result, AnsiConsole.Console);
+                return 0;
+            }, ct));
 
         var compare = new Command("compare", "Compare two runs: deltas per metric, regressions flagged (exit code 3 when any).");
         var a = new Argument<string>("run-a") { Description = "Run id or report.json path." };
@@ -50,12 +77,18 @@ static class EvalCommands
             var comparison = EvalComparer.Compare(runA, runB, new CompareThresholds());
             EvalConsole.Render(comparison, AnsiConsole.Console);
             return comparison.HasRegression ? 3 : 0;
-        }, ct));
+        }, ct, RuntimeRole.Metadata)); // report files only: runs beside a service too
 
         eval.Subcommands.Add(run);
         eval.Subcommands.Add(compare);
         return eval;
     }
+
+    /// <summary>The spec with its path made absolute: the service resolves paths from its own working directory, not this one.</summary>
+    static string AbsoluteSpec(string spec) =>
+        spec.IndexOf(':') is var colon and > 0 && spec[(colon + 1)..] is { Length: > 0 } path
+            ? spec[..(colon + 1)] + Path.GetFullPath(path)
+            : spec;
 
     static IReadOnlyList<int> ParseKs(string text)
     {

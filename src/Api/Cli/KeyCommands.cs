@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Rag.Hosting;
 using Rag.Storage;
 using Spectre.Console;
 
@@ -24,7 +25,7 @@ static class KeyCommands
             Console.Error.WriteLine($"Created key {key.Info.Id} ({key.Info.Prefix}...) for tenant '{tenant.Name}'. It is shown once:");
             Console.WriteLine(key.Plaintext);
             return 0;
-        }, ct));
+        }, ct, RuntimeRole.Metadata));
 
         var list = new Command("list", "List keys (hashes are never shown).");
         list.SetAction((parse, ct) => CliHost.RunAsync(parse, async (services, token) =>
@@ -37,7 +38,7 @@ static class KeyCommands
                     k.IsAdmin ? "yes" : "", k.CreatedAt.ToString("u"), k.RevokedAt?.ToString("u") ?? "");
             AnsiConsole.Write(table);
             return 0;
-        }, ct));
+        }, ct, RuntimeRole.Metadata));
 
         var revoke = new Command("revoke", "Revoke a key by its id.");
         var id = new Argument<string>("id") { Description = "The key id (from rag keys list)." };
@@ -48,7 +49,7 @@ static class KeyCommands
             if (!revoked) throw new CliException($"No key with id '{parse.GetValue(id)}'.");
             Console.WriteLine($"Revoked {parse.GetValue(id)}.");
             return 0;
-        }, ct));
+        }, ct, RuntimeRole.Metadata));
 
         keys.Subcommands.Add(create);
         keys.Subcommands.Add(list);

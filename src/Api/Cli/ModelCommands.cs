@@ -16,7 +16,7 @@ static class ModelCommands
         var show = new Command("show", "Show which models are configured (without loading them).");
         show.SetAction(parse =>
         {
-            var options = Configured(parse);
+            var options = CliHost.Configured(parse);
             var table = new Table().AddColumns("role", "setting", "value");
             string Encoder(string? spec) => spec is null ? "none: BM25-only retrieval" : $"{spec}\n{BuiltinEncoders.WeightsSource(spec)}";
             table.AddRow("retrieval", "", Markup.Escape(RetrievalLabels.Describe(RetrievalMode.Hybrid,
@@ -42,16 +42,10 @@ static class ModelCommands
             if (runtime.Generator is { } g) Console.WriteLine($"generator: ok, {g.Architecture}, context {g.ContextLength} tokens");
             else Console.WriteLine("generator: no local model configured");
             return Task.FromResult(0);
-        }, ct));
+        }, ct, RuntimeRole.Models)); // the models only: no index, so it runs beside a service too
 
         models.Subcommands.Add(show);
         models.Subcommands.Add(check);
         return models;
-    }
-
-    static RagOptions Configured(ParseResult parse)
-    {
-        var builder = Host.CreateApplicationBuilder(CliHost.DataArguments(parse));
-        return RagOptions.Bind(builder.Configuration);
     }
 }

@@ -27,7 +27,18 @@ public static class RagCli
         root.Subcommands.Add(EvalCommands.Eval());
         root.Subcommands.Add(WorkerCommand.Worker());
         root.Subcommands.Add(TrainCommands.Train());
-        return await root.Parse(args).InvokeAsync();
+        // Configuration arguments (--Rag:Limits:MaxUploadBytes=...) go to every command's host, as they go to `serve`'s.
+        var (settings, rest) = SplitSettings(args);
+        CliHost.Settings.Value = settings;
+        return await root.Parse(rest).InvokeAsync();
+    }
+
+    /// <summary>`--Section:Key=value` arguments (a configuration key: a colon before the '='), and the command's own arguments.</summary>
+    internal static (string[] Settings, string[] CommandArguments) SplitSettings(IReadOnlyList<string> args)
+    {
+        static bool IsSetting(string arg) =>
+            arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=') is var equals and > 2 && arg.IndexOf(':', 2, equals - 2) > 2;
+        return ([.. args.Where(IsSetting)], [.. args.Where(a => !IsSetting(a))]);
     }
 
     static bool IsHostArgument(string arg) =>

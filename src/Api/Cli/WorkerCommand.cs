@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Rag.Hosting;
 using Rag.Ingest.Hosting;
 
 namespace Rag.Api.Cli;
@@ -15,8 +14,12 @@ static class WorkerCommand
         worker.Options.Add(Drain);
         worker.SetAction((parse, ct) =>
         {
-            var args = new List<string>();
-            if (parse.GetValue(CliHost.Data) is { } data) args.Add(RagOptions.DataArgument(data));
+            if (Rag.Api.Hosting.LocalServiceInfo.Find(CliHost.Configured(parse).DataPath) is { } service)
+            {
+                Console.Error.WriteLine($"rag: The service at {service.Url} runs on this data folder and its worker ingests the queue; stop it to run a worker here.");
+                return Task.FromResult(1);
+            }
+            var args = new List<string>(CliHost.DataArguments(parse));
             if (parse.GetValue(Drain)) args.Add(IngestHost.DrainFlag);
             return IngestHost.RunAsync(args, ct);
         });

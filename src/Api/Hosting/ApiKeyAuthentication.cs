@@ -11,7 +11,8 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IRagStore store) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IRagStore store,
+    LocalOperatorToken localToken) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -23,6 +24,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'.");
 
         var key = header["Bearer ".Length..].Trim();
+        if (localToken.Matches(key)) return await AuthenticateLocalAsync();
         var info = await store.Tenants.AuthenticateAsync(key, Context.RequestAborted);
         if (info is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
 
@@ -35,6 +37,25 @@ public sealed class ApiKeyAuthenticationHandler(
         ];
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    /// <summary>
+    /// The CLI on this service's data folder (see <see cref="LocalServiceInfo"/>): an admin of the tenant it names,
+    /// as it would be working on the folder alone.
+    /// </summary>
+    async Task<AuthenticateResult> AuthenticateLocalAsync()
+    {
+        string? tenantId = Request.Headers[LocalServiceInfo.TenantHeader];
+        if (string.IsNullOrEmpty(tenantId) || await store.Tenants.GetTenantAsync(tenantId, Context.RequestAborted) is null)
+            return AuthenticateResult.Fail($"The local operator token needs the {LocalServiceInfo.TenantHeader} header naming an existing tenant id.");
+        Claim[] claims =
+        [
+            new(RagClaims.TenantId, tenantId),
+            new(RagClaims.KeyId, RagClaims.LocalOperatorKeyId),
+            new(ClaimTypes.Name, "local operator"),
+            new(ClaimTypes.Role, "admin"),
+        ];
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
@@ -57,6 +78,11 @@ public static class RagClaims
 {
     public const string TenantId = "rag:tenant";
     public const string KeyId = "rag:key";
+
+    /// <summary>The key id of the local operator (the CLI on the service's own data folder): not rate limited, may read server paths.</summary>
+    public const string LocalOperatorKeyId = "local";
+
+    public static bool IsLocalOperator(this ClaimsPrincipal user) => user.FindFirstValue(KeyId) == LocalOperatorKeyId;
 
     /// <summary>The caller's tenant; every endpoint scopes its work to it.</summary>
     public static string Tenant(this ClaimsPrincipal user) =>

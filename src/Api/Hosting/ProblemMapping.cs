@@ -24,10 +24,16 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             {
                 Status = status,
                 Title = title,
-                Detail = status < 500 || status == 503 ? exception.Message : "An unexpected error occurred; see the server log.",
+                Detail = status < 500 || status == 503 ? Describe(exception) : "An unexpected error occurred; see the server log.",
             },
         });
     }
+
+    /// <summary>The message, with the JSON reader's reason when binding a body failed (the outer message names only the parameter).</summary>
+    static string Describe(Exception exception) =>
+        exception is BadHttpRequestException { InnerException: JsonException json }
+            ? $"{exception.Message} {json.Message}"
+            : exception.Message;
 
     public static (int Status, string Title) Classify(Exception exception) => exception switch
     {

@@ -24,9 +24,10 @@ namespace Rag.Api.Hosting;
 public static class RagServiceExtensions
 {
     /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP.</summary>
-    public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker)
+    public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker,
+        RuntimeRole role = RuntimeRole.Service)
     {
-        var options = services.AddRagRuntime(configuration, RuntimeRole.Service);
+        var options = services.AddRagRuntime(configuration, role);
         services.AddSingleton<IRetriever>(sp => new HybridRetriever(
             sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(RagHostingExtensions.QuestionEncoderKey),
             sp.GetRequiredService<IVectorIndex>(),
@@ -62,6 +63,8 @@ public static class RagServiceExtensions
         var services = builder.Services;
         services.AddHostedService<RuntimeStarter>(); // first, so stores are open before the worker starts
         services.AddHostedService<AdminKeyBootstrap>();
+        services.AddSingleton<LocalOperatorToken>();
+        services.AddHostedService<LocalServiceAnnouncer>();
         services.AddRagCore(builder.Configuration, runWorker: true);
         if (RagOptions.Bind(builder.Configuration).Models.ActiveQuestionEncoder is not null)
         {
@@ -83,6 +86,8 @@ public static class RagServiceExtensions
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
         services.AddProblemDetails();
+        // Binding failures (malformed JSON, "k":"abc", a missing Content-Type) throw, so ProblemMapping explains each the same way.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ProblemMapping>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -98,7 +103,7 @@ public static class RagServiceExtensions
                     detail: $"This API key is limited to {limits.RequestsPerMinute} requests a minute.").ExecuteAsync(context.HttpContext);
             };
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                limits.RequestsPerMinute <= 0 || http.User.FindFirst(RagClaims.KeyId)?.Value is not { } key
+                limits.RequestsPerMinute <= 0 || http.User.FindFirst(RagClaims.KeyId)?.Value is not { } key || key == RagClaims.LocalOperatorKeyId
                     ? RateLimitPartition.GetNoLimiter("anonymous")
                     : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
                     {

@@ -20,6 +20,22 @@ public static class DatasetLoader
         };
     }
 
+    /// <summary>The file or folder a spec reads (a BEIR split suffix removed), as a full path; null for a malformed spec.</summary>
+    public static string? PathOf(string spec)
+    {
+        var colon = spec.IndexOf(':');
+        if (colon <= 0 || colon == spec.Length - 1) return null;
+        var path = spec[(colon + 1)..];
+        if (spec[..colon].Equals("beir", StringComparison.OrdinalIgnoreCase) && path.LastIndexOf('#') is var hash and > 0) path = path[..hash];
+        try { return Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return null; }
+    }
+
+    /// <summary>True when the spec reads only inside one of the folders (after resolving "..").</summary>
+    public static bool IsWithin(string spec, IEnumerable<string> folders) =>
+        PathOf(spec) is { } path && folders.Select(Path.GetFullPath).Any(folder =>
+            path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+
     static Task<EvalDataset> LoadBeir(string path, CancellationToken ct)
     {
         var hash = path.LastIndexOf('#');

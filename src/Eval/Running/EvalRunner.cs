@@ -74,8 +74,7 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
             {
                 // Another process (or a concurrent start in this one) may have created it since we looked.
                 existing = await store.EvalRuns.GetAsync(record.TenantId, record.Id, ct)
-                    ?? throw new InvalidOperationException(
-                        $"Eval run {record.Id} could not be recorded for tenant {record.TenantId}: {e.Message} (run ids are unique across tenants; another tenant may have this run).", e);
+                    ?? throw new InvalidOperationException($"Eval run {record.Id} could not be recorded; start it again.", e);
             }
         }
         await store.EvalRuns.UpdateAsync(existing with { Status = record.Status, ConfigJson = record.ConfigJson, Error = null, UpdatedAt = record.UpdatedAt }, ct);
@@ -281,7 +280,7 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
             retrievalMs, endToEndMs);
     }
 
-    /// <summary>"eval-" and 16 hex digits of SHA-256 over the dataset's content and every option that changes results.</summary>
+    /// <summary>"eval-" and 16 hex digits of SHA-256 over the dataset's content, every option that changes results, and the owning tenant when one is given.</summary>
     public static string RunIdFor(EvalDataset dataset, EvalRunOptions options, RetrievalMode mode) =>
         "eval-" + ContentHash.Of(h =>
         {
@@ -290,6 +289,8 @@ public sealed class EvalRunner(IRagStore store, IRetriever retriever, IEvalCorpu
             h.Add(mode.ToString());
             h.Add(options.Generate ? "generate:" + options.GenerateTopK.ToString(CultureInfo.InvariantCulture) : "retrieve");
             h.Add(options.PassagesWithText.ToString(CultureInfo.InvariantCulture));
+            // Ids are unique across tenants: a run owned by a tenant (started over HTTP) is its own, never another's same run.
+            if (options.OwnerTenantId is { } owner) h.Add("owner:" + owner);
         })[..16];
 
     /// <summary>Null means what the chat uses: hybrid with a question encoder, BM25 without. Asking for dense retrieval without an encoder is an error, not a silent BM25 run.</summary>
