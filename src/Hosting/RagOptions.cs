@@ -57,6 +57,12 @@ public sealed class StorageSettings
 
     /// <summary>Npgsql connection string when Provider is "postgres".</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>Where uploaded originals live with postgres: "database" (the default; nothing shared between hosts) or "files".</summary>
+    public string? Blobs { get; set; }
+
+    /// <summary>The folder of Blobs = "files" (default &lt;DataDirectory&gt;/blobs); every process must mount the same one.</summary>
+    public string? BlobDirectory { get; set; }
 }
 
 public sealed class VectorSettings
