@@ -121,6 +121,9 @@ public sealed class WorkerSettings
     /// <summary>A job whose worker stops renewing its lease this long is taken over (a crashed worker's job resumes).</summary>
     public double LeaseSeconds { get; set; } = 60;
 
+    /// <summary>On SIGTERM, how long running jobs may take to finish before they are cancelled and released to the queue.</summary>
+    public double ShutdownGraceSeconds { get; set; } = 20;
+
     /// <summary>Longest idle wait before looking at the queue again (enqueues wake the worker sooner).</summary>
     public double PollSeconds { get; set; } = 5;
 }
