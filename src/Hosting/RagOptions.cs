@@ -64,6 +64,12 @@ public sealed class StorageSettings
 
     /// <summary>Npgsql connection string when Provider is "postgres".</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>Where uploaded originals live with postgres: "database" (the default; nothing shared between hosts) or "files".</summary>
+    public string? Blobs { get; set; }
+
+    /// <summary>The folder of Blobs = "files" (default &lt;DataDirectory&gt;/blobs); every process must mount the same one.</summary>
+    public string? BlobDirectory { get; set; }
 }
 
 public sealed class VectorSettings
@@ -145,6 +151,9 @@ public sealed class WorkerSettings
 
     /// <summary>A job whose worker stops renewing its lease this long is taken over (a crashed worker's job resumes).</summary>
     public double LeaseSeconds { get; set; } = 60;
+
+    /// <summary>On SIGTERM, how long running jobs may take to finish before they are cancelled and released to the queue.</summary>
+    public double ShutdownGraceSeconds { get; set; } = 20;
 
     /// <summary>Longest idle wait before looking at the queue again (enqueues wake the worker sooner).</summary>
     public double PollSeconds { get; set; } = 5;

@@ -200,6 +200,8 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
                 Provider = storage.Provider,
                 DataDirectory = data,
                 ConnectionString = storage.ConnectionString,
+                Blobs = storage.Blobs,
+                BlobDirectory = storage.BlobDirectory,
             }, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException and not InvalidOperationException)

@@ -42,15 +42,16 @@ public sealed class DocumentIngestion
     public async Task<SubmitResult> SubmitAsync(string tenantId, DocumentUpload upload, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        var content = await ReadLimitedAsync(upload.Content, _options.MaxUploadBytes, ct);
+        // Spooled to a temp file while hashed: any upload up to the limit in bounded memory, checked before anything is stored.
+        await using var content = await SpooledUpload.CopyAsync(upload.Content, _options.MaxUploadBytes, ct);
         if (content.Length == 0) throw new IngestRejectedException(IngestRejectReason.Empty, "The file is empty (0 bytes).");
 
-        var extractor = _extractors.Resolve(upload.FileName, upload.ContentType, content.AsSpan(0, Math.Min(content.Length, 16)))
+        var extractor = _extractors.Resolve(upload.FileName, upload.ContentType, content.Head)
             ?? throw new IngestRejectedException(IngestRejectReason.UnsupportedType,
                 $"Unsupported file type (name '{upload.FileName}', content type '{upload.ContentType}'); supported: {_extractors.SupportedList}.");
-        ValidateContent(extractor, content);
+        await ValidateContentAsync(extractor, content, ct);
 
-        var hash = IngestPipeline.Sha256Hex(content);
+        var hash = content.Sha256Hex;
         var now = _time.GetUtcNow();
         var title = !string.IsNullOrWhiteSpace(upload.Title) ? upload.Title.Trim()
             : !string.IsNullOrWhiteSpace(upload.FileName) ? FallbackTitle(upload.FileName)
@@ -177,42 +178,80 @@ public sealed class DocumentIngestion
     internal static string FallbackTitle(string fileName) => Path.GetFileNameWithoutExtension(fileName);
 
     /// <summary>Text formats are decoded now, so binary garbage named .txt and whitespace-only files are refused before anything is stored.</summary>
-    static void ValidateContent(ITextExtractor extractor, byte[] content)
+    static async Task ValidateContentAsync(ITextExtractor extractor, SpooledUpload content, CancellationToken ct)
     {
         if (!extractor.IsText) return; // binary formats: a corrupt file is accepted and fails in the pipeline with its error
-        string text;
+        bool visible;
         try
         {
-            (text, _) = TextDecoding.Decode(content);
+            visible = await TextDecoding.ValidateAsync(content.Rewind(), ct);
         }
         catch (ExtractionException e)
         {
             throw new IngestRejectedException(IngestRejectReason.Unreadable, e.Message);
         }
-        if (TextDecoding.IsBlank(text)) throw new IngestRejectedException(IngestRejectReason.Empty, "The file contains only whitespace.");
+        if (!visible) throw new IngestRejectedException(IngestRejectReason.Empty, "The file contains only whitespace.");
     }
 
     Task<Job> EnqueueAsync(string tenantId, string documentId, CancellationToken ct) =>
         _store.Jobs.EnqueueAsync(IngestJobPayload.Kind, new IngestJobPayload(tenantId, documentId).ToJson(), tenantId, _options.MaxAttempts, ct);
 
-    async Task SaveBlobAsync(string tenantId, string documentId, byte[] content, CancellationToken ct)
-    {
-        using var stream = new MemoryStream(content, writable: false);
-        await _store.Blobs.SaveAsync(tenantId, documentId, stream, ct);
-    }
+    Task SaveBlobAsync(string tenantId, string documentId, SpooledUpload content, CancellationToken ct) =>
+        _store.Blobs.SaveAsync(tenantId, documentId, content.Rewind(), ct);
 
-    static async Task<byte[]> ReadLimitedAsync(Stream stream, long limit, CancellationToken ct)
+    /// <summary>
+    /// An upload copied once to a temp file (deleted when closed) while it is hashed and measured against the limit, so
+    /// an upload of any size passes through in bounded memory and can be read again for validation and for the blob store.
+    /// </summary>
+    sealed class SpooledUpload : IAsyncDisposable
     {
-        if (stream.CanSeek && stream.Length - stream.Position > limit) throw TooLarge(limit);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        const int HeadLength = 16; // what magic-number sniffing looks at
+
+        readonly FileStream _file;
+
+        SpooledUpload(FileStream file, long length, string sha256Hex, byte[] head) => (_file, Length, Sha256Hex, Head) = (file, length, sha256Hex, head);
+
+        public long Length { get; }
+        public string Sha256Hex { get; }
+        public byte[] Head { get; }
+
+        public Stream Rewind()
         {
-            if (buffer.Length + read > limit) throw TooLarge(limit);
-            buffer.Write(chunk, 0, read);
+            _file.Position = 0;
+            return _file;
         }
-        return buffer.ToArray();
+
+        public static async Task<SpooledUpload> CopyAsync(Stream source, long limit, CancellationToken ct)
+        {
+            if (source.CanSeek && source.Length - source.Position > limit) throw TooLarge(limit);
+            var file = new FileStream(Path.Combine(Path.GetTempPath(), "rag-upload-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+                FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            try
+            {
+                using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                var chunk = new byte[81920];
+                var head = new List<byte>(HeadLength);
+                long length = 0;
+                int read;
+                while ((read = await source.ReadAsync(chunk, ct)) > 0)
+                {
+                    if (length + read > limit) throw TooLarge(limit);
+                    if (head.Count < HeadLength) head.AddRange(chunk.AsSpan(0, Math.Min(read, HeadLength - head.Count)));
+                    sha.AppendData(chunk, 0, read);
+                    await file.WriteAsync(chunk.AsMemory(0, read), ct);
+                    length += read;
+                }
+                await file.FlushAsync(ct);
+                return new SpooledUpload(file, length, Convert.ToHexStringLower(sha.GetHashAndReset()), [.. head]);
+            }
+            catch
+            {
+                await file.DisposeAsync();
+                throw;
+            }
+        }
+
+        public ValueTask DisposeAsync() => _file.DisposeAsync();
     }
 
     static IngestRejectedException TooLarge(long limit) =>

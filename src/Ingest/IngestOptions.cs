@@ -38,6 +38,9 @@ public sealed class IngestOptions
     /// <summary>Longest wait for new work when the queue is empty (the queue may wake the worker sooner).</summary>
     public TimeSpan IdleWait { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>On shutdown (SIGTERM), how long running jobs may take to finish before they are cancelled and released to the queue.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Names this worker in job leases; default host:pid:random.</summary>
     public string? WorkerId { get; set; }
 
@@ -52,6 +55,7 @@ public sealed class IngestOptions
         if (WorkerConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(WorkerConcurrency), "WorkerConcurrency must be at least 1.");
         if (LeaseDuration < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(LeaseDuration), "LeaseDuration must be at least 1 s.");
         if (IdleWait <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdleWait), "IdleWait must be positive.");
+        if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ShutdownGrace), "ShutdownGrace must not be negative.");
         if (PdfTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(PdfTimeout), "PdfTimeout must be positive.");
     }
 }

@@ -29,6 +29,7 @@ public static class IngestServiceCollectionExtensions
             o.WorkerConcurrency = options.Worker.Concurrency;
             o.LeaseDuration = TimeSpan.FromSeconds(options.Worker.LeaseSeconds);
             o.IdleWait = TimeSpan.FromSeconds(options.Worker.PollSeconds);
+            o.ShutdownGrace = TimeSpan.FromSeconds(options.Worker.ShutdownGraceSeconds);
         });
 
     /// <summary>

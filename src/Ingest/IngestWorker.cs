@@ -8,9 +8,9 @@ namespace Rag.Ingest;
 /// <summary>
 /// Leases jobs from the durable queue and runs them, WorkerConcurrency at a time. A lease is renewed
 /// every third of its duration while the job runs; if renewal fails (another worker took over) the
-/// job is cancelled and left to its new owner. On shutdown running jobs are cancelled and not
-/// failed: their leases expire and whichever worker leases them next resumes them, which the
-/// pipeline's idempotent steps make safe. Any number of workers, in any number of processes, can
+/// job is cancelled and left to its new owner. On shutdown running jobs are cancelled and released
+/// (not failed, no attempt counted), so whichever worker leases them next resumes them at once, which
+/// the pipeline's idempotent steps make safe; a worker killed outright leaves them to their leases. Any number of workers, in any number of processes, can
 /// share one queue.
 /// </summary>
 public sealed class IngestWorker : BackgroundService
@@ -119,7 +119,13 @@ public sealed class IngestWorker : BackgroundService
             return;
         }
 
-        using var work = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Shutdown (ct) stops new leases at once; the running job gets ShutdownGrace to finish before it is cancelled.
+        using var work = new CancellationTokenSource();
+        using var onShutdown = ct.Register(() =>
+        {
+            try { work.CancelAfter(_options.ShutdownGrace); }
+            catch (ObjectDisposedException) { } // the job ended meanwhile
+        });
         using var stopRenewing = new CancellationTokenSource();
         var leaseLost = false;
         var renewal = RenewLeaseAsync();
@@ -140,7 +146,17 @@ public sealed class IngestWorker : BackgroundService
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            _logger.LogInformation("Job {JobId} interrupted by shutdown; it resumes when its lease expires", job.Id);
+            // Given back at once, so another worker resumes it now instead of after the lease (the steps are idempotent).
+            await StopRenewalAsync();
+            try
+            {
+                var released = await _jobs.ReleaseAsync(job.Id, owner, CancellationToken.None);
+                _logger.LogInformation("Job {JobId} interrupted by shutdown; {Fate}", job.Id, released ? "released to the queue" : "its lease had already passed on");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning(e, "Job {JobId} interrupted by shutdown and could not be released; it resumes when its lease expires", job.Id);
+            }
             throw;
         }
         catch (OperationCanceledException) when (leaseLost)
@@ -177,7 +193,7 @@ public sealed class IngestWorker : BackgroundService
         async Task RenewLeaseAsync()
         {
             var interval = _options.LeaseDuration / 3;
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopRenewing.Token, ct);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopRenewing.Token, work.Token); // renewed through the grace period too
             while (!linked.IsCancellationRequested)
             {
                 try

@@ -80,26 +80,44 @@ public class IngestWorkerTests
     }
 
     [Fact]
-    public async Task StoppingMidJobLeavesItToBeResumedAfterTheLeaseExpires()
+    public async Task StoppingMidJobPastTheGracePeriodReleasesItForTheNextWorkerAtOnce()
     {
         var gate = new GateEmbedder();
-        var h = new Harness(o => { o.LeaseDuration = TimeSpan.FromSeconds(1); o.WorkerConcurrency = 1; }, embedder: gate);
+        var h = new Harness(o => { o.LeaseDuration = TimeSpan.FromMinutes(5); o.WorkerConcurrency = 1; o.ShutdownGrace = TimeSpan.FromMilliseconds(200); }, embedder: gate);
         var doc = (await h.SubmitTextAsync("a.txt", Harness.Prose(40))).Document;
 
         var first = h.Worker();
         await first.StartAsync(CancellationToken.None);
-        await gate.Entered.Task.WaitAsync(Timeout); // first worker is inside the embed step
+        await gate.Entered.Task.WaitAsync(Timeout); // first worker is inside the embed step, and stays there
         await first.StopAsync(CancellationToken.None);
         var job = Assert.Single(h.Store.Queue.All);
-        Assert.Equal((JobStatus.Leased, 0), (job.Status, job.Attempts)); // not failed: the lease will expire
-        Assert.Equal(DocumentStatus.Processing, (await h.Store.Documents.GetAsync(T, doc.Id))!.Status);
+        Assert.Equal((JobStatus.Queued, 0, null), (job.Status, job.Attempts, job.LeaseOwner)); // released: not failed, no attempt counted
 
         gate.Open();
         var second = h.Worker();
-        Assert.False(await second.RunOnceAsync()); // still leased by the stopped worker
-        await WaitUntilAsync(() => second.RunOnceAsync());
+        Assert.True(await second.RunOnceAsync()); // no 5-minute lease to wait out
         await h.AssertIndexedOnceAsync(doc.Id);
         Assert.Equal(JobStatus.Done, h.Store.Queue.All.Single().Status);
+    }
+
+    [Fact]
+    public async Task StoppingMidJobLetsItFinishWithinTheGracePeriod()
+    {
+        var gate = new GateEmbedder();
+        var h = new Harness(o => { o.WorkerConcurrency = 1; o.ShutdownGrace = TimeSpan.FromSeconds(30); }, embedder: gate);
+        var doc = (await h.SubmitTextAsync("a.txt", Harness.Prose(40))).Document;
+
+        var worker = h.Worker();
+        await worker.StartAsync(CancellationToken.None);
+        await gate.Entered.Task.WaitAsync(Timeout);
+        var stopping = worker.StopAsync(CancellationToken.None);
+        await Task.Delay(100);
+        Assert.False(stopping.IsCompleted); // waiting for the running job
+        gate.Open();
+        await stopping.WaitAsync(Timeout);
+
+        Assert.Equal(JobStatus.Done, h.Store.Queue.All.Single().Status);
+        await h.AssertIndexedOnceAsync(doc.Id);
     }
 
     [Fact]

@@ -13,7 +13,10 @@ public sealed class PostgresDocumentTests(PostgresDatabase db) : DocumentContrac
 public sealed class PostgresChunkTests(PostgresDatabase db) : ChunkContract(new PostgresTestBackend(db)), IClassFixture<PostgresDatabase>;
 public sealed class PostgresChatTests(PostgresDatabase db) : ChatContract(new PostgresTestBackend(db)), IClassFixture<PostgresDatabase>;
 public sealed class PostgresEvalRunTests(PostgresDatabase db) : EvalRunContract(new PostgresTestBackend(db)), IClassFixture<PostgresDatabase>;
+[Collection(BlobMemoryCollection.Name)]
 public sealed class PostgresBlobTests(PostgresDatabase db) : BlobContract(new PostgresTestBackend(db)), IClassFixture<PostgresDatabase>;
+[Collection(BlobMemoryCollection.Name)]
+public sealed class PostgresFileBlobTests(PostgresDatabase db) : BlobContract(new PostgresTestBackend(db, fileBlobs: true)), IClassFixture<PostgresDatabase>;
 public sealed class PostgresJobQueueTests(PostgresDatabase db) : JobQueueContract(new PostgresTestBackend(db)), IClassFixture<PostgresDatabase>;
 public sealed class PostgresQueueContentionTests(PostgresDatabase db) : QueueContentionContract(new PostgresTestBackend(db)), IClassFixture<PostgresDatabase>;
 

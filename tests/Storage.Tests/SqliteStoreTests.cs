@@ -10,6 +10,7 @@ public sealed class SqliteDocumentTests() : DocumentContract(new SqliteTestBacke
 public sealed class SqliteChunkTests() : ChunkContract(new SqliteTestBackend());
 public sealed class SqliteChatTests() : ChatContract(new SqliteTestBackend());
 public sealed class SqliteEvalRunTests() : EvalRunContract(new SqliteTestBackend());
+[Collection(BlobMemoryCollection.Name)]
 public sealed class SqliteBlobTests() : BlobContract(new SqliteTestBackend());
 public sealed class SqliteJobQueueTests() : JobQueueContract(new SqliteTestBackend());
 public sealed class SqliteQueueContentionTests() : QueueContentionContract(new SqliteTestBackend());

@@ -29,16 +29,8 @@ public static class TextDecoding
     public static (string Text, string Encoding) Decode(ReadOnlySpan<byte> bytes)
     {
         string text, name;
-        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
-            (text, name) = (DecodeStrict(StrictUtf8, bytes[3..], "UTF-8"), "utf-8");
-        else if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE, 0x00, 0x00]))
-            (text, name) = (DecodeStrict(new UTF32Encoding(false, false, true), bytes[4..], "UTF-32"), "utf-32le");
-        else if (bytes.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]))
-            (text, name) = (DecodeStrict(new UTF32Encoding(true, false, true), bytes[4..], "UTF-32"), "utf-32be");
-        else if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]))
-            (text, name) = (DecodeStrict(new UnicodeEncoding(false, false, true), bytes[2..], "UTF-16"), "utf-16le");
-        else if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
-            (text, name) = (DecodeStrict(new UnicodeEncoding(true, false, true), bytes[2..], "UTF-16"), "utf-16be");
+        if (ByBom(bytes) is { } bom)
+            (text, name) = (DecodeStrict(bom.Encoding, bytes[bom.Length..], bom.Label), bom.Name);
         else if (Utf8.IsValid(bytes))
             (text, name) = (Encoding.UTF8.GetString(bytes), "utf-8");
         else
@@ -48,8 +40,67 @@ public static class TextDecoding
         return (NormalizeNewlines(text), name);
     }
 
+    /// <summary>
+    /// What <see cref="Decode"/> would refuse, checked in bounded memory on a seekable stream (an upload spooled to disk):
+    /// the same encoding rules, the same binary-data test, and blank text. A stream that is not valid UTF-8 is read a
+    /// second time as windows-1252, as Decode falls back.
+    /// </summary>
+    /// <exception cref="ExtractionException">The bytes are binary data or not valid in the encoding their BOM names.</exception>
+    /// <returns>False when the text is blank (whitespace only).</returns>
+    public static async Task<bool> ValidateAsync(Stream stream, CancellationToken ct = default)
+    {
+        var start = stream.Position;
+        var head = new byte[4];
+        var got = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct);
+        if (ByBom(head.AsSpan(0, got)) is { } bom)
+        {
+            stream.Position = start + bom.Length;
+            try { return await ScanAsync(stream, bom.Encoding.GetDecoder(), ct); }
+            catch (DecoderFallbackException e) { throw NotValid(bom.Label, e); }
+        }
+        stream.Position = start;
+        try { return await ScanAsync(stream, StrictUtf8.GetDecoder(), ct); }
+        catch (DecoderFallbackException) { }
+        stream.Position = start;
+        return await ScanAsync(stream, new Windows1252Decoder(), ct);
+    }
+
+    /// <summary>Decodes the rest of the stream piece by piece: counts its characters and control characters, notes whether any is visible.</summary>
+    static async Task<bool> ScanAsync(Stream stream, Decoder decoder, CancellationToken ct)
+    {
+        var bytes = new byte[1 << 16];
+        var chars = new char[bytes.Length + 4];
+        long length = 0, controls = 0;
+        var visible = false;
+        while (true)
+        {
+            var read = await stream.ReadAsync(bytes, ct);
+            var n = decoder.GetChars(bytes, 0, read, chars, 0, flush: read == 0);
+            var text = chars.AsSpan(0, n);
+            controls += CountControls(text);
+            visible |= !IsBlank(text);
+            length += n;
+            if (read == 0) break;
+        }
+        CheckControlRatio(controls, length);
+        return visible;
+    }
+
+    sealed record Bom(int Length, Encoding Encoding, string Label, string Name);
+
+    static Bom? ByBom(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? new(3, StrictUtf8, "UTF-8", "utf-8")
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE, 0x00, 0x00]) ? new(4, new UTF32Encoding(false, false, true), "UTF-32", "utf-32le")
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]) ? new(4, new UTF32Encoding(true, false, true), "UTF-32", "utf-32be")
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) ? new(2, new UnicodeEncoding(false, false, true), "UTF-16", "utf-16le")
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ? new(2, new UnicodeEncoding(true, false, true), "UTF-16", "utf-16be")
+        : null;
+
     /// <summary>Throws when the text looks like binary data: any NUL, or too many control characters.</summary>
-    public static void EnsureText(ReadOnlySpan<char> text)
+    public static void EnsureText(ReadOnlySpan<char> text) => CheckControlRatio(CountControls(text), text.Length);
+
+    /// <summary>Control characters in the text; throws at the first NUL.</summary>
+    static int CountControls(ReadOnlySpan<char> text)
     {
         var controls = 0;
         foreach (var c in text)
@@ -58,8 +109,13 @@ public static class TextDecoding
                 throw new ExtractionException("The file contains NUL bytes: it is binary data, not text. (UTF-16 text needs a byte-order mark.)");
             if (IsControl(c)) controls++;
         }
-        if (controls > text.Length * MaxControlRatio)
-            throw new ExtractionException($"The file is not text: {controls} of its {text.Length} characters are control characters.");
+        return controls;
+    }
+
+    static void CheckControlRatio(long controls, long length)
+    {
+        if (controls > length * MaxControlRatio)
+            throw new ExtractionException($"The file is not text: {controls} of its {length} characters are control characters.");
     }
 
     /// <summary>True when the text has no visible character.</summary>
@@ -76,22 +132,36 @@ public static class TextDecoding
     static string DecodeStrict(Encoding encoding, ReadOnlySpan<byte> bytes, string name)
     {
         try { return encoding.GetString(bytes); }
-        catch (DecoderFallbackException e)
-        {
-            throw new ExtractionException($"The file starts with a {name} byte-order mark but is not valid {name}: {e.Message}", e);
-        }
+        catch (DecoderFallbackException e) { throw NotValid(name, e); }
     }
+
+    static ExtractionException NotValid(string name, DecoderFallbackException e) =>
+        new($"The file starts with a {name} byte-order mark but is not valid {name}: {e.Message}", e);
 
     static string DecodeWindows1252(ReadOnlySpan<byte> bytes)
     {
-        return string.Create(bytes.Length, bytes.ToArray(), static (span, src) =>
+        return string.Create(bytes.Length, bytes.ToArray(), static (span, src) => Windows1252Decoder.Map(src, span));
+    }
+
+    /// <summary>windows-1252 as WHATWG reads it: one char per byte, so no state crosses a buffer boundary.</summary>
+    sealed class Windows1252Decoder : Decoder
+    {
+        public override int GetCharCount(byte[] bytes, int index, int count) => count;
+
+        public override int GetChars(byte[] bytes, int byteIndex, int byteCount, char[] chars, int charIndex)
+        {
+            Map(bytes.AsSpan(byteIndex, byteCount), chars.AsSpan(charIndex));
+            return byteCount;
+        }
+
+        public static void Map(ReadOnlySpan<byte> src, Span<char> dst)
         {
             for (var i = 0; i < src.Length; i++)
             {
                 var b = src[i];
-                span[i] = b is >= 0x80 and <= 0x9F ? Cp1252High[b - 0x80] : (char)b;
+                dst[i] = b is >= 0x80 and <= 0x9F ? Cp1252High[b - 0x80] : (char)b;
             }
-        });
+        }
     }
 
     static string NormalizeNewlines(string text)

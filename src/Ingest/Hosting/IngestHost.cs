@@ -63,6 +63,8 @@ public static class IngestHost
     {
         services.AddHostedService<RuntimeStarter>(); // first: stores open before the worker leases a job
         var options = services.AddRagRuntime(configuration, RuntimeRole.IngestWorker);
+        // The host waits for the worker's grace period, and a little more for releasing what it could not finish.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.Worker.ShutdownGraceSeconds + 10));
         services.AddRagIngest(options, runInBackground);
     }
 }

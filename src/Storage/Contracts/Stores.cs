@@ -77,6 +77,12 @@ public interface IJobQueue
     Task<bool> CompleteAsync(string jobId, string workerId, CancellationToken ct = default);
 
     /// <summary>
+    /// Gives a held job back untouched (no attempt counted, runnable at once): a worker shutting down releases what it
+    /// could not finish instead of leaving it to its lease. False when the worker no longer holds the lease.
+    /// </summary>
+    Task<bool> ReleaseAsync(string jobId, string workerId, CancellationToken ct = default);
+
+    /// <summary>
     /// Records a failed attempt: requeued after back-off, or Failed once attempts are exhausted. Returns the job as it now is;
     /// null when the job is unknown or the worker no longer holds its lease (nothing is recorded then).
     /// </summary>

@@ -6,23 +6,28 @@ namespace Rag.Storage.Postgres;
 
 /// <summary>
 /// The server store: PostgreSQL through a pooled NpgsqlDataSource for rows and the job queue
-/// (SKIP LOCKED leasing, LISTEN/NOTIFY wake-ups), and the shared file blob store for originals.
+/// (SKIP LOCKED leasing, LISTEN/NOTIFY wake-ups); originals in its blob tables (no shared folder), or in a
+/// folder every process mounts when a blob directory is given.
 /// </summary>
 public sealed class PostgresRagStore : SqlRagStore
 {
     /// <summary>Connect timeout used unless the connection string sets one: bad configuration should fail in seconds, not hang.</summary>
     public const int DefaultConnectTimeoutSeconds = 5;
 
-    PostgresRagStore(PostgresBackend backend, string blobDirectory) : base(backend, new FileBlobStore(blobDirectory)) { }
+    PostgresRagStore(PostgresBackend backend, string? blobDirectory)
+        : base(backend, blobDirectory is null ? new PostgresBlobStore(backend.DataSource) : new FileBlobStore(blobDirectory)) { }
 
-    public static Task<PostgresRagStore> OpenAsync(string connectionString, string blobDirectory, CancellationToken ct = default) =>
+    public static Task<PostgresRagStore> OpenAsync(string connectionString, string? blobDirectory = null, CancellationToken ct = default) =>
         OpenAsync(connectionString, blobDirectory, TimeProvider.System, ct);
 
-    /// <summary>Connects and applies pending migrations under an advisory lock; fails fast with StorageUnavailableException.</summary>
-    public static async Task<PostgresRagStore> OpenAsync(string connectionString, string blobDirectory, TimeProvider time, CancellationToken ct = default)
+    /// <summary>
+    /// Connects and applies pending migrations under an advisory lock; fails fast with StorageUnavailableException.
+    /// Originals go to the database unless <paramref name="blobDirectory"/> names a folder for them.
+    /// </summary>
+    public static async Task<PostgresRagStore> OpenAsync(string connectionString, string? blobDirectory, TimeProvider time, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        ArgumentException.ThrowIfNullOrEmpty(blobDirectory);
+        if (blobDirectory is not null) ArgumentException.ThrowIfNullOrEmpty(blobDirectory);
         ArgumentNullException.ThrowIfNull(time);
         var backend = new PostgresBackend(WithDefaults(connectionString), time);
         try
@@ -61,6 +66,8 @@ internal sealed class PostgresBackend : SqlBackend
 
     readonly NpgsqlDataSource _dataSource;
     readonly NotificationListener _listener;
+
+    public NpgsqlDataSource DataSource => _dataSource;
 
     public PostgresBackend(string connectionString, TimeProvider time) : base(time)
     {

@@ -84,6 +84,15 @@ internal sealed class SqlJobQueue(SqlBackend db) : IJobQueue
             "UPDATE jobs SET status = 'done', lease_expires_at = NULL, error = NULL, updated_at = @now WHERE id = @id AND status = 'leased' AND lease_owner = @worker", ct,
             ("@now", db.Now()), ("@id", jobId), ("@worker", workerId)) == 1;
 
+    public async Task<bool> ReleaseAsync(string jobId, string workerId, CancellationToken ct = default)
+    {
+        var now = db.Now();
+        return await db.ExecuteAsync("""
+            UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, run_after = @now, updated_at = @now
+            WHERE id = @id AND status = 'leased' AND lease_owner = @worker
+            """, ct, ("@now", now), ("@id", jobId), ("@worker", workerId)) == 1;
+    }
+
     /// <summary>
     /// Counts a failed attempt: queued again after Backoff.After(attempts), or Failed with the error once
     /// MaxAttempts is reached. Null when the job is unknown or the worker no longer holds its lease.

@@ -8,7 +8,7 @@ namespace Rag.Api.Tests.ServerMode;
 /// <summary>
 /// Server mode as docker-compose runs it: an Api with its in-process worker off, and separate ingest
 /// worker processes (the Rag.Ingest program, `dotnet run --project src/Ingest`) sharing PostgreSQL's queue
-/// and BM25 tables and the data folder's original files. Skipped without RAG_TEST_POSTGRES.
+/// and BM25 tables and the originals' blob tables. Skipped without RAG_TEST_POSTGRES.
 /// </summary>
 public sealed partial class StandaloneWorkerTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
 {
@@ -17,8 +17,10 @@ public sealed partial class StandaloneWorkerTests(PostgresDatabase database) : I
     [SkippableFact]
     public async Task Three_worker_processes_drain_the_api_queue_and_the_api_finds_what_they_indexed()
     {
-        var connectionString = await database.NewSchemaAsync();
+        // A generous connect timeout: three processes starting at once on a loaded CI machine can take more than the default 5 s to connect.
+        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(await database.NewSchemaAsync()) { Timeout = 60 }.ConnectionString;
         using var data = new TempDir();
+        using var workerData = new TempDir(); // the workers share no folder with the Api
         using var api = new RagApiFactory(new Dictionary<string, string?>
         {
             ["Rag:Storage:Provider"] = "postgres",
@@ -34,7 +36,7 @@ public sealed partial class StandaloneWorkerTests(PostgresDatabase database) : I
             uploaded.Add(await c.Http.UploadAsync($"n{i}.txt", Encoding.UTF8.GetBytes($"Note {i}. This note is about {topic}, and only about {topic}."), "text/plain"));
         Assert.All(uploaded, d => Assert.Equal("queued", d.Status)); // nothing in the Api ingests
 
-        var workers = Enumerable.Range(0, 3).Select(_ => RunWorkerAsync(data.Path, connectionString, "--drain")).ToList();
+        var workers = Enumerable.Range(0, 3).Select(_ => RunWorkerAsync(workerData.Path, connectionString, "--drain")).ToList();
         var results = await Task.WhenAll(workers);
         foreach (var (exit, output) in results) Assert.True(exit == 0, output);
         // Each job finished by exactly one of the processes.

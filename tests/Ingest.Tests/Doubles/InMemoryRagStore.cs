@@ -233,6 +233,17 @@ public sealed class InMemoryJobQueue : IJobQueue
         }
     }
 
+    public Task<bool> ReleaseAsync(string jobId, string workerId, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            var i = _jobs.FindIndex(j => j.Id == jobId && j.Status == JobStatus.Leased && j.LeaseOwner == workerId);
+            if (i < 0) return Task.FromResult(false);
+            _jobs[i] = _jobs[i] with { Status = JobStatus.Queued, LeaseOwner = null, LeaseExpiresAt = null, RunAfter = DateTimeOffset.UtcNow };
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<Job?> FailAsync(string jobId, string workerId, string error, CancellationToken ct = default)
     {
         lock (_gate)

@@ -29,6 +29,23 @@ public abstract class JobQueueContract(IStoreBackend backend) : StoreContract(ba
     }
 
     [SkippableFact]
+    public async Task A_released_job_is_leased_again_at_once_without_counting_an_attempt()
+    {
+        var store = await OpenAsync();
+        var job = await store.Jobs.EnqueueAsync("ingest", "{}", maxAttempts: 2);
+        Assert.NotNull(await store.Jobs.LeaseAsync("w1", Lease));
+        Assert.False(await store.Jobs.ReleaseAsync(job.Id, "w2")); // only the holder may release
+
+        Assert.True(await store.Jobs.ReleaseAsync(job.Id, "w1"));
+        Assert.False(await store.Jobs.ReleaseAsync(job.Id, "w1"));
+        var again = await store.Jobs.LeaseAsync("w2", Lease); // no lease to wait out
+        Assert.NotNull(again);
+        Assert.Equal((job.Id, 0, "w2"), (again.Id, again.Attempts, again.LeaseOwner));
+        Assert.False(await store.Jobs.CompleteAsync(job.Id, "w1"));
+        Assert.True(await store.Jobs.CompleteAsync(job.Id, "w2"));
+    }
+
+    [SkippableFact]
     public async Task Jobs_are_leased_oldest_first()
     {
         var store = await OpenAsync();

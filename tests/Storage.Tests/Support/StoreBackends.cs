@@ -50,7 +50,8 @@ public sealed class SqliteTestBackend : IStoreBackend
     }
 }
 
-public sealed class PostgresTestBackend(PostgresDatabase database) : IStoreBackend
+/// <summary>PostgreSQL, with originals in the database (server mode's default) or, with fileBlobs, in a folder.</summary>
+public sealed class PostgresTestBackend(PostgresDatabase database, bool fileBlobs = false) : IStoreBackend
 {
     readonly TempDir _blobs = new();
     readonly List<IRagStore> _opened = [];
@@ -60,7 +61,7 @@ public sealed class PostgresTestBackend(PostgresDatabase database) : IStoreBacke
 
     public async Task<IRagStore> OpenAsync(TimeProvider time)
     {
-        var store = await PostgresRagStore.OpenAsync(await ConnectionStringAsync(), _blobs.Path, time);
+        var store = await PostgresRagStore.OpenAsync(await ConnectionStringAsync(), fileBlobs ? _blobs.Path : null, time);
         _opened.Add(store);
         return store;
     }
