@@ -128,7 +128,7 @@ public sealed class LimitSettings
     public long MaxUploadBytes { get; set; } = 50L * 1024 * 1024;
 
     /// <summary>Most characters of text one document may yield; a document over it ends failed, saying so.</summary>
-    public int MaxExtractedChars { get; set; } = 4_000_000;
+    public int MaxExtractedChars { get; set; } = 64_000_000;
 
     /// <summary>Requests per minute per API key; 0 disables rate limiting.</summary>
     public int RequestsPerMinute { get; set; } = 600;

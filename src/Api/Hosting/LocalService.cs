@@ -106,10 +106,10 @@ sealed class LocalServiceAnnouncer(IServer server, IHostApplicationLifetime life
 
     public Task StopAsync(CancellationToken ct)
     {
-        if (held is null) return Task.CompletedTask;
+        // The host may stop twice at once (a test's StopAsync and its dispose): only one call takes the lock to release.
+        if (Interlocked.Exchange(ref held, null) is not { } lockFile) return Task.CompletedTask;
         File.Delete(Path.Combine(runtime.Options.DataPath, LocalServiceInfo.FileName));
-        held.Dispose();
-        held = null;
+        lockFile.Dispose();
         return Task.CompletedTask;
     }
 

@@ -12,8 +12,11 @@ public sealed record ExtractionLimits
 {
     public static ExtractionLimits Default { get; } = new();
 
-    /// <summary>Most characters of text one document may yield (Rag:Limits:MaxExtractedChars); about 1,500 book pages by default.</summary>
-    public int MaxChars { get; init; } = 4_000_000;
+    /// <summary>
+    /// Most characters of text one document may yield (Rag:Limits:MaxExtractedChars, whose default is the same): more
+    /// than a text upload under the 50 MB limit yields, so only expanding formats reach it.
+    /// </summary>
+    public int MaxChars { get; init; } = 64_000_000;
 
     /// <summary>Most bytes the entries of a zip-based file may expand to, all together.</summary>
     public long MaxUnzippedBytes { get; init; } = 256L * 1024 * 1024;

@@ -41,7 +41,7 @@ public sealed class CliBesideServiceTests
         var (list, listed, listErr) = await RunAsync("docs", "list", "--tenant", "me", "--data", data.Path);
         Assert.True(list == 0, listErr);
         Assert.Contains("etna", listed);
-        Assert.Contains("bees", listed);
+        Assert.Contains("Beekeeping", listed); // a Markdown file's title is its first heading
 
         var (ask, answer, askErr) = await RunAsync("ask", "Which volcano is on the east coast of Sicily?", "--tenant", "me", "--data", data.Path);
         Assert.True(ask == 0, askErr);
@@ -49,9 +49,9 @@ public sealed class CliBesideServiceTests
 
         var (search, found, searchErr) = await RunAsync("search", "honeybee hive", "--tenant", "me", "--mode", "bm25", "--data", data.Path);
         Assert.True(search == 0, searchErr);
-        Assert.Contains("bees", found);
+        Assert.Contains("Beekeeping", found);
 
-        var bees = Regex.Match(listed.Split('\n').Single(l => l.Contains(" bees ")), "[0-9a-f]{32}").Value;
+        var bees = Regex.Match(listed.Split('\n').Single(l => l.Contains(" Beekeeping ")), "[0-9a-f]{32}").Value;
         var (delete, _, deleteErr) = await RunAsync("docs", "delete", bees, "--tenant", "me", "--data", data.Path);
         Assert.True(delete == 0, deleteErr);
         Assert.Equal(1, (await http.GetFromJsonAsync<DocumentPageView>("/v1/documents", Json.Web))!.Total);

@@ -34,11 +34,11 @@ public sealed class BatchUploadTests : IClassFixture<BareServiceFixture>
         using var response = await c.Http.PostAsync("/v1/documents", Form(
             ("etna.txt", Encoding.UTF8.GetBytes(DocumentsEndToEndTests.Volcano)),
             ("blank.txt", "   "u8.ToArray()),
-            ("photo.png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]),
+            ("clip.mp4", [0x00, 0x00, 0x00, 0x18, 0x66, 0x74, 0x79, 0x70]),
             ("bees.md", Encoding.UTF8.GetBytes(DocumentsEndToEndTests.Bees))));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var batch = (await response.Content.ReadFromJsonAsync<BatchView>(Json.Web))!;
-        Assert.Equal(["etna.txt", "blank.txt", "photo.png", "bees.md"], batch.Results.Select(r => r.FileName));
+        Assert.Equal(["etna.txt", "blank.txt", "clip.mp4", "bees.md"], batch.Results.Select(r => r.FileName));
         Assert.Equal([201, 400, 415, 201], batch.Results.Select(r => r.Status));
         Assert.Equal((2, 2), (batch.Accepted, batch.Refused));
         Assert.All(batch.Results.Where(r => r.Document is null), r => Assert.False(string.IsNullOrWhiteSpace(r.Detail)));
