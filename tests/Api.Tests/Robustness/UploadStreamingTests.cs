@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Rag.Testing;
 
 namespace Rag.Api.Tests.Robustness;
 
@@ -53,7 +54,7 @@ public sealed class UploadStreamingTests
     }
 
     /// <summary>ASCII words and newlines, produced on the fly.</summary>
-    sealed class TextPatternStream(long length) : Stream
+    sealed class TextPatternStream(long length) : ReadOnlyStream
     {
         static readonly byte[] Pattern = "lorem ipsum dolor sit amet consectetur adipiscing elit\n"u8.ToArray();
         long _position;
@@ -65,15 +66,5 @@ public sealed class UploadStreamingTests
             _position += n;
             return n;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
