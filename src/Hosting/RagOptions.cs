@@ -132,6 +132,9 @@ public sealed class LimitSettings
 
     /// <summary>Requests per minute per API key; 0 disables rate limiting.</summary>
     public int RequestsPerMinute { get; set; } = 600;
+
+    /// <summary>Failed authentications per client address per minute before that address is refused (429); 0 disables.</summary>
+    public int FailedAuthPerMinute { get; set; } = 20;
 }
 
 public sealed class EvalSettings

@@ -12,14 +12,33 @@ public sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     IRagStore store,
-    LocalOperatorToken localToken) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    LocalOperatorToken localToken,
+    FailedAuthThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+
+    /// <summary>Set on a request refused by <see cref="FailedAuthThrottle"/>: how long its address must wait.</summary>
+    const string ThrottledFor = "rag:auth-throttled-for";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
+        var address = FailedAuthThrottle.AddressOf(Context);
+        if (throttle.Refused(address) is { } wait)
+        {
+            Context.Items[ThrottledFor] = wait;
+            return AuthenticateResult.Fail($"More than {throttle.LimitPerMinute} failed authentications came from this address within " +
+                $"a minute; no key is checked from it for {Math.Ceiling(wait.TotalSeconds)} s.");
+        }
+
+        var result = await AuthenticateKeyAsync(header);
+        if (result.Failure is not null) throttle.RecordFailure(address);
+        return result;
+    }
+
+    async Task<AuthenticateResult> AuthenticateKeyAsync(string header)
+    {
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'.");
 
@@ -58,9 +77,16 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items[ThrottledFor] is TimeSpan wait)
+        {
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
+            return WriteProblemAsync(StatusCodes.Status429TooManyRequests, "Too many failed authentications", "");
+        }
+        return WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
             "Send an API key as 'Authorization: Bearer <key>'. Create one with: rag keys create --tenant NAME");
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This API key may not do that.");
@@ -69,7 +95,7 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var failure = (await Context.AuthenticateAsync(SchemeName)).Failure?.Message;
         Response.StatusCode = status;
-        Response.Headers.WWWAuthenticate = "Bearer";
+        if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer";
         await Results.Problem(detail: failure ?? detail, statusCode: status, title: title).ExecuteAsync(Context);
     }
 }

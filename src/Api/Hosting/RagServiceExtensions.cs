@@ -77,7 +77,11 @@ public static class RagServiceExtensions
         var limits = builder.Configuration.GetSection($"{RagOptions.Section}:Limits").Get<LimitSettings>() ?? new LimitSettings();
         // Room for multipart framing around a file of the maximum size; the exact limit is enforced on the file itself.
         var bodyLimit = limits.MaxUploadBytes + 64 * 1024;
-        services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = bodyLimit);
+        services.Configure<KestrelServerOptions>(o =>
+        {
+            o.Limits.MaxRequestBodySize = bodyLimit;
+            ServerLimits.RaiseKestrelToCeiling(o);
+        });
         services.Configure<FormOptions>(o => o.MultipartBodyLengthLimit = bodyLimit);
 
         services.ConfigureHttpJsonOptions(o =>
@@ -89,6 +93,7 @@ public static class RagServiceExtensions
         // Binding failures (malformed JSON, "k":"abc", a missing Content-Type) throw, so ProblemMapping explains each the same way.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<ProblemMapping>();
+        services.AddSingleton(new FailedAuthThrottle(limits));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
@@ -115,6 +120,7 @@ public static class RagServiceExtensions
         services.AddOpenApi();
 
         var app = builder.Build();
+        app.UseServerLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();
