@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Rag.Generator.Conversation;
+using Rag.Generator.Extractive;
 using Rag.Generator.Local;
 using Rag.Generator.Prompting;
 using Rag.Generator.Remote;
@@ -28,7 +29,8 @@ public static class GeneratorServiceCollectionExtensions
 
         var mode = options.HasRemote || options.HasLocal ? AnswerMode.Generated : AnswerMode.Extractive;
         IChatClient? Client(IServiceProvider sp) => mode == AnswerMode.Generated ? sp.GetRequiredService<IChatClient>() : null;
-        services.AddSingleton(sp => new GroundedAnswerer(Client(sp), mode, options, null));
+        // Extractive sentences are ranked with the dual encoder too when the host registered one as a SentenceSimilarity.
+        services.AddSingleton(sp => new GroundedAnswerer(Client(sp), mode, options, null, sp.GetService<SentenceSimilarity>()));
         services.AddSingleton(sp => new QuestionCondenser(options.CondenseWithModel ? Client(sp) : null, options.MaxHistoryMessages));
         return services;
     }

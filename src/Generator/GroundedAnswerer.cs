@@ -37,7 +37,9 @@ public sealed class GroundedAnswerer
     /// <param name="mode">Generated needs a chat client; Extractive ignores it for answers.</param>
     /// <param name="options">Decoding and prompt settings.</param>
     /// <param name="tokenizer">Counts prompt tokens; null uses the local model's, or an estimate for a remote one.</param>
-    public GroundedAnswerer(IChatClient? chatClient, AnswerMode mode, GeneratorOptions options, ITokenizer? tokenizer)
+    /// <param name="sentenceSimilarity">The dual encoder, for ranking extractive sentences with the lexical evidence; null: lexical only.</param>
+    public GroundedAnswerer(IChatClient? chatClient, AnswerMode mode, GeneratorOptions options, ITokenizer? tokenizer,
+        SentenceSimilarity? sentenceSimilarity = null)
     {
         options.Validate();
         if (mode == AnswerMode.Generated && chatClient is null)
@@ -49,7 +51,7 @@ public sealed class GroundedAnswerer
         var local = chatClient?.GetService<LocalChatClient>();
         contextTokens = local?.ContextLength ?? options.RemoteContextTokens;
         promptBuilder = new PromptBuilder(tokenizer ?? local?.Tokenizer, options.MaxHistoryMessages);
-        extractive = new ExtractiveAnswerer(options.MaxExtractiveSentences);
+        extractive = new ExtractiveAnswerer(options.MaxExtractiveSentences, similarity: sentenceSimilarity);
         condenser = new QuestionCondenser(options.CondenseWithModel ? chatClient : null, options.MaxHistoryMessages);
     }
 
@@ -79,7 +81,7 @@ public sealed class GroundedAnswerer
 
         if (Mode == AnswerMode.Extractive)
         {
-            var answer = extractive.Answer(question, passages);
+            var answer = await extractive.AnswerAsync(question, passages, ct).ConfigureAwait(false);
             var found = CitationParser.Parse(answer.Text, passages);
             yield return new AnswerToken(answer.Text);
             yield return new AnswerCompleted(answer.Text, found.Citations, found.Dropped, Mode, 0, clock.Elapsed, ExtractiveNotice);

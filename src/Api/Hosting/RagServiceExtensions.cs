@@ -9,6 +9,7 @@ using Rag.Api.Apis;
 using Rag.Chat;
 using Rag.Eval;
 using Rag.Generator;
+using Rag.Generator.Extractive;
 using Rag.Hosting;
 using Rag.Ingest;
 using Rag.Neural;
@@ -34,6 +35,11 @@ public static class RagServiceExtensions
             sp.GetRequiredService<ILexicalIndex>(),
             sp.GetRequiredService<IRagStore>().Chunks,
             sp.GetRequiredService<IRagStore>().Documents));
+        if (options.Models.ActiveQuestionEncoder is not null && role == RuntimeRole.Service)
+            // Extractive answers rank sentences with the same dual encoder that ranked the passages.
+            services.AddSingleton(sp => new SentenceSimilarity(
+                sp.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(RagHostingExtensions.QuestionEncoderKey),
+                sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>()));
         services.AddRagIngest(options, runWorker && options.Worker.Enabled);
         if (!string.IsNullOrEmpty(options.Models.Generator))
             services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().Generator!); // loaded once, at start

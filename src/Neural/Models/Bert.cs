@@ -84,7 +84,7 @@ public sealed class Bert
         _typeEmbeddings = weights.Take($"{p}embeddings.token_type_embeddings.weight", config.TypeVocabSize, c);
         _embedNormGain = weights.Take($"{p}embeddings.LayerNorm.weight", c);
         _embedNormBias = weights.Take($"{p}embeddings.LayerNorm.bias", c);
-        LinearWeights Lin(string key, int outF, int inF) => ops.Prepare(new(weights.Take($"{key}.weight", outF, inF), weights.Take($"{key}.bias", outF)));
+        LinearWeights Lin(string key, int outF, int inF) => ops.Prepare(weights.TakeLinear(key, outF, inF));
         _blocks = new Block[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {

@@ -85,7 +85,10 @@ public sealed class Checkpoint : IDisposable
     public bool Contains(string name) => _byName.ContainsKey(name);
 
     /// <summary>The tensor as fp32 with exactly the expected shape (what config.json implies).</summary>
-    public Tensor Take(string name, params int[] expectedShape)
+    public Tensor Take(string name, params int[] expectedShape) => Claim(name, expectedShape).Load(name);
+
+    /// <summary>The file holding the tensor, once its shape is checked against the expected one; marks it used.</summary>
+    ITensorFile Claim(string name, int[] expectedShape)
     {
         if (!_byName.TryGetValue(name, out var file))
             throw new ModelLoadException("missing tensor", Path.Combine(Directory, _files.Count == 1 ? Path.GetFileName(_files[0].Path) : "model.safetensors.index.json"), name);
@@ -93,7 +96,18 @@ public sealed class Checkpoint : IDisposable
         if (!info.Shape.SequenceEqual(expectedShape))
             throw new ModelLoadException($"shape [{string.Join(", ", info.Shape)}] disagrees with config.json, which implies [{string.Join(", ", expectedShape)}]", file.Path, name);
         _claimed.Add(name);
-        return file.Load(name);
+        return file;
+    }
+
+    /// <summary>
+    /// A linear layer "key.weight" (out, in) and "key.bias" (out), the weight in whichever layout the file stores it
+    /// (<see cref="LinearWeights.WeightIsInOut"/> for ONNX's (in, out)), so that no transposed copy is made.
+    /// </summary>
+    public LinearWeights TakeLinear(string key, int outFeatures, int inFeatures, bool bias = true)
+    {
+        var name = key + ".weight";
+        var (weight, transposed) = Claim(name, [outFeatures, inFeatures]).LoadAsStored(name);
+        return new LinearWeights(weight, bias ? Take(key + ".bias", outFeatures) : null, WeightIsInOut: transposed);
     }
 
     /// <summary>Fails on any tensor no model field claimed, except buffers matching the ignorable suffixes.</summary>

@@ -250,15 +250,21 @@ public sealed unsafe class OnnxWeights : ITensorFile
     }
 
     /// <summary>The tensor under its HF name as fp32: a view of the mapping when stored as is, a transposed copy for MatMul weights.</summary>
-    public Tensor Load(string name)
+    public Tensor Load(string name) => Read(name, asStored: false).Tensor;
+
+    /// <summary>MatMul weights as stored, (in, out): a view of the mapping, no copy.</summary>
+    public (Tensor Tensor, bool Transposed) LoadAsStored(string name) => Read(name, asStored: true);
+
+    (Tensor Tensor, bool Transposed) Read(string name, bool asStored)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_byHfName.TryGetValue(name, out var entry)) throw new ModelLoadException("tensor not found", Path, name);
-        var (source, transpose) = entry;
-        var shape = _tensors[name].Shape;
-        long n = (long)shape[0] * (shape.Length > 1 ? shape.Skip(1).Aggregate(1L, (a, d) => a * d) : 1);
+        var (source, storedTransposed) = entry;
+        var transpose = storedTransposed && !asStored;
+        var shape = storedTransposed && asStored ? source.Shape : _tensors[name].Shape;
+        long n = shape.Aggregate(1L, (a, d) => a * d);
         if (!transpose && source.RawOffset >= 0 && ((nint)(_base + source.RawOffset) & 3) == 0)
-            return new Tensor(new BorrowedStorage((float*)(_base + source.RawOffset), n, this), 0, shape);
+            return (new Tensor(new BorrowedStorage((float*)(_base + source.RawOffset), n, this), 0, shape), storedTransposed && asStored);
         var storage = new NativeStorage(n);
         float* dst = storage.Pointer;
         fixed (float* typed = source.FloatData)
@@ -274,7 +280,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
                     for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = Unaligned(src + (long)r * cols + c);
             }
         }
-        return new Tensor(storage, 0, shape);
+        return (new Tensor(storage, 0, shape), storedTransposed && asStored);
     }
 
     static float Unaligned(float* p) => System.Runtime.CompilerServices.Unsafe.ReadUnaligned<float>(p);

@@ -21,6 +21,12 @@ public interface ITensorFile : IDisposable
 
     /// <summary>The named tensor as fp32; the returned tensor keeps the file alive.</summary>
     Tensor Load(string name);
+
+    /// <summary>
+    /// The tensor as the file stores it, and whether that is the transpose of its Hugging Face shape (ONNX keeps
+    /// MatMul weights (in, out)): a linear layer can run on either layout, so the weight needs no transposed copy.
+    /// </summary>
+    (Tensor Tensor, bool Transposed) LoadAsStored(string name) => (Load(name), false);
 }
 
 /// <summary>

@@ -23,11 +23,19 @@ public sealed class TechnicalDocsAnswerTests
         ("What does the CASCADE option of TRUNCATE do?", ["Automatically truncate all tables that have foreign-key references to any of the named tables", "The CASCADE option can be used to automatically include all dependent tables"]),
     ];
 
-    [SkippableFact]
-    public async Task Answers_quote_the_explaining_sentence_not_the_synopsis()
+    /// <summary>Lexical evidence alone, and with the default built-in encoder ranking the sentences too.</summary>
+    [SkippableTheory]
+    [InlineData("none", 1)]
+    [InlineData("builtin:arctic-embed-xs", 0)]
+    public async Task Answers_quote_the_explaining_sentence_not_the_synopsis(string encoder, int allowedMisses)
     {
         Skip.If(!Directory.Exists(Manual), $"skipped: {Manual} is absent (apt-get install postgresql-doc-15)");
-        using var factory = new RagApiFactory();
+        if (Rag.Neural.Builtin.BuiltinEncoders.IsBuiltin(encoder))
+        {
+            try { Rag.Neural.Builtin.BuiltinEncoders.Locate(Rag.Neural.Builtin.BuiltinEncoders.Find(encoder)); }
+            catch (Rag.Neural.Weights.ModelLoadException e) { throw new SkipException($"skipped: {e.Message}"); }
+        }
+        using var factory = new RagApiFactory(new Dictionary<string, string?> { ["Rag:Models:QuestionEncoder"] = encoder });
         var c = await factory.NewTenantAsync("manual");
         foreach (var page in new[] { "sql-truncate.html", "sql-vacuum.html", "sql-createindex.html", "sql-delete.html" })
         {
@@ -43,7 +51,7 @@ public sealed class TechnicalDocsAnswerTests
             if (!expected.Any(e => answer.Contains(e, StringComparison.Ordinal))) wrong.Add($"{question} -> {answer}");
         }
         // Lexical evidence alone misses a definition that shares no word with the question ("CONTINUE IDENTITY" ->
-        // "Do not change the values of sequences."): 5 of 6 today.
-        Assert.True(wrong.Count <= 1, $"{wrong.Count} of {Questions.Length} answers miss the explaining sentence:\n{string.Join("\n", wrong)}");
+        // "Do not change the values of sequences."): 5 of 6.
+        Assert.True(wrong.Count <= allowedMisses, $"{encoder}: {wrong.Count} of {Questions.Length} answers miss the explaining sentence:\n{string.Join("\n", wrong)}");
     }
 }
