@@ -53,6 +53,30 @@ public sealed partial class RealStoreTests
         Assert.Contains("Plate: CD-456; Depot: Hilltop", (await TopChunkAsync("truck depot")).Text);
     }
 
+    [Fact]
+    public async Task AnEmailAndABookAreIndexedUnderTheirDeclaredTitlesAndSearchFindsTheirChunks()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        var figures = Encoding.UTF8.GetBytes("Region,Revenue\nEMEA,4.1M\nAPAC,2.7M\n");
+        var mail = await SubmitAsync(ingestion, "survey.eml", MailAndBookSamples.Eml("Harbour survey", "The divers found three wrecks near the pier.", null,
+            new MailAndBookSamples.Attachment("figures.csv", "text/csv", figures)));
+        var book = await SubmitAsync(ingestion, "coast.epub", MailAndBookSamples.Epub("Tales of the Coast",
+        [
+            new("one.xhtml", "The Harbour", "<p>Boats come in at dawn.</p>"),
+            new("two.xhtml", "The Lighthouse", "<p>The keeper polishes the brass lantern.</p>"),
+        ]));
+        while (await worker.RunOnceAsync()) { }
+
+        Assert.Equal("Harbour survey", (await IndexedAsync(mail)).Title);
+        Assert.Equal("Tales of the Coast", (await IndexedAsync(book)).Title);
+        Assert.Equal(mail, (await TopChunkAsync("divers wrecks")).DocumentId);
+        var apac = await TopChunkAsync("APAC revenue");
+        Assert.Equal((mail, "Attachment: figures.csv"), (apac.DocumentId, apac.HeadingPath!));
+        Assert.Contains("Region: APAC; Revenue: 2.7M", apac.Text);
+        var lantern = await TopChunkAsync("brass lantern");
+        Assert.Equal((book, "The Lighthouse"), (lantern.DocumentId, lantern.HeadingPath!));
+    }
+
     [SkippableFact]
     public async Task AScannedPdfIsIndexedThroughOcrAndSearchFindsItsWords()
     {
@@ -84,6 +108,9 @@ public sealed partial class RealStoreTests
         {
             ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "is corrupt or not"),
             ["cut.pptx"] = (OfficeSamples.Truncated(OfficeSamples.Pptx(("T", ["body"], "notes"))), "is corrupt or not"),
+            ["cut.epub"] = (OfficeSamples.Truncated(MailAndBookSamples.Epub("Book", [new("a.xhtml", "A", "<p>chapter text</p>")])), "is corrupt or not"),
+            ["broken.eml"] = (Encoding.UTF8.GetBytes("From: a@example.com\r\nSubject: Lost\r\nContent-Type: multipart/mixed; boundary=\"never\"\r\n\r\n--other\r\n\r\nhidden\r\n"),
+                "MIME structure is broken"),
         };
         var ids = new Dictionary<string, string>();
         foreach (var (name, (bytes, _)) in bad) ids[name] = await SubmitAsync(ingestion, name, bytes);
