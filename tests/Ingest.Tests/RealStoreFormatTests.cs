@@ -39,7 +39,7 @@ public sealed partial class RealStoreTests
         await IndexedAsync(csv);
         await IndexedAsync(deck);
         var pricing = await TopChunkAsync("discount May");
-        Assert.Equal((deck, 2, "Slide 2: Pricing"), (pricing.DocumentId, pricing.Page!.Value, pricing.HeadingPath!));
+        Assert.Equal((deck, 2, "Slide 2: Pricing", "slide 2"), (pricing.DocumentId, pricing.Page!.Value, pricing.HeadingPath!, pricing.PageLabel));
         Assert.True((await _store.Chunks.GetChunksAsync(_tenant, xlsx)).Count > 3);
 
         // "Headcount" is only in the header row: the query finds Quito's row because every row repeats it.
@@ -90,7 +90,7 @@ public sealed partial class RealStoreTests
 
         await IndexedAsync(scan);
         var hit = await TopChunkAsync("pelican budget");
-        Assert.Equal((scan, 2), (hit.DocumentId, hit.Page!.Value));
+        Assert.Equal((scan, 2, "p. 2"), (hit.DocumentId, hit.Page!.Value, hit.PageLabel));
         var failed = (await _store.Documents.GetAsync(_tenant, blank))!;
         Assert.Equal(DocumentStatus.Failed, failed.Status);
         Assert.Contains("Rag:Ocr:MaxPages", failed.Error);
