@@ -3,6 +3,21 @@ using static Rag.Ingest.Tests.MailAndBookSamples;
 
 namespace Rag.Ingest.Tests;
 
+public class MailAndBookRegistryTests
+{
+    [Fact]
+    public void MessagesAndBooksAreResolvedByNameOrTypeAndListedAsSupported()
+    {
+        var registry = ExtractorRegistry.CreateDefault(new IngestOptions());
+        Assert.Equal("eml", registry.Resolve("note.EML", "application/octet-stream", "From: a"u8)?.Format);
+        Assert.Equal("eml", registry.Resolve(null, "message/rfc822", "From: a"u8)?.Format);
+        Assert.Equal("epub", registry.Resolve("book.epub", null, "PK\x03\x04"u8)?.Format);
+        Assert.Equal("epub", registry.Resolve(null, "application/epub+zip", "PK\x03\x04"u8)?.Format);
+        Assert.Contains(".eml", registry.SupportedList.Split(", "));
+        Assert.Contains(".epub", registry.SupportedList.Split(", "));
+    }
+}
+
 public class EmlExtractorTests
 {
     static EmlExtractor Extractor() => (EmlExtractor)ExtractorRegistry.CreateDefault(new IngestOptions()).Extractors.Single(e => e.Format == "eml");

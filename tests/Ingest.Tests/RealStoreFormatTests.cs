@@ -97,6 +97,28 @@ public sealed partial class RealStoreTests
     }
 
     [Fact]
+    public async Task AMillionEmptyRowsAreIndexedAsTheirFewValuesInBoundedTimeAndEarlierDocumentsStayIndexed()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        var earlier = await SubmitAsync(ingestion, "earlier.txt", Encoding.UTF8.GetBytes(Harness.Prose(20, "heron")));
+        while (await worker.RunOnceAsync()) { }
+        var earlierChunks = (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text).ToList();
+
+        var sparse = await SubmitAsync(ingestion, "sparse.xlsx",
+            OfficeSamples.XlsxWithEmptyRows([["Depot", "Vans"], ["Quayside", "12"], ["Hilltop", "7"]], emptyRows: 1_000_000));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (await worker.RunOnceAsync()) { }
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
+
+        await IndexedAsync(sparse);
+        var chunks = await _store.Chunks.GetChunksAsync(_tenant, sparse);
+        Assert.Equal("Big\n\nDepot: Quayside; Vans: 12\n\nDepot: Hilltop; Vans: 7", string.Join("\n\n", chunks.Select(c => c.Text.Trim())));
+        await IndexedAsync(earlier);
+        Assert.Equal(earlierChunks, (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text));
+        Assert.Equal(sparse, (await TopChunkAsync("Hilltop vans")).DocumentId);
+    }
+
+    [Fact]
     public async Task TruncatedAndHostileFilesFailClearlyAndEarlierDocumentsStayIndexed()
     {
         var (ingestion, _, worker) = Wire(_store);
