@@ -29,7 +29,7 @@ public sealed class ChatService(IRetriever retriever, GroundedAnswerer answerer,
             new RetrievalRequest(standalone, new SearchFilter(tenantId, request.DocumentIds, request.Tags), request.K, request.Mode), ct);
         var passages = retrieval.Passages.Select((p, i) => new Passage(
             i + 1, p.Chunk.DocumentId, p.Chunk.Id, p.DocumentTitle, p.Chunk.Text,
-            p.Chunk.StartChar, p.Chunk.EndChar, p.Chunk.Page, p.Chunk.HeadingPath)).ToList();
+            p.Chunk.StartChar, p.Chunk.EndChar, p.Chunk.Page, p.Chunk.HeadingPath, p.Chunk.PageLabel)).ToList();
 
         AnswerCompleted? final = null;
         await foreach (var update in answerer.AnswerAsync(question, passages, history, ct))

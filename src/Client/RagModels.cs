@@ -23,12 +23,13 @@ public enum RagRetrievalMode { Hybrid, Dense, Bm25 }
 
 public sealed record RagSearchHit(
     int Rank, string DocumentId, string DocumentTitle, string ChunkId, string Text, float Score,
-    int StartChar, int EndChar, string? HeadingPath, int? Page, int? DenseRank, int? LexicalRank);
+    int StartChar, int EndChar, string? HeadingPath, int? Page, int? DenseRank, int? LexicalRank, string? PageLabel = null);
 
 public sealed record RagSearchResult(string Mode, string? Notice, IReadOnlyList<RagSearchHit> Results, double RetrievalMs);
 
 /// <summary>[Number] in the answer points at this passage of this document.</summary>
-public sealed record RagCitation(int Number, string DocumentId, string DocumentTitle, string ChunkId, int StartChar, int EndChar, int? Page, string Snippet);
+public sealed record RagCitation(int Number, string DocumentId, string DocumentTitle, string ChunkId, int StartChar, int EndChar, int? Page, string Snippet,
+    string? PageLabel = null); // "p. 7", "slide 7"
 
 public sealed record RagTimings(double RetrievalMs, double GenerationMs, double TotalMs, int GeneratedTokens);
 

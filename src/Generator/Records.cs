@@ -15,7 +15,8 @@ public sealed record Passage(
     int StartChar,
     int EndChar,
     int? Page = null,
-    string? HeadingPath = null);
+    string? HeadingPath = null,
+    string? PageLabel = null); // "p. 7", "slide 7": how the page is named to the model and the reader
 
 /// <summary>A passage the answer cites, with the sentence of it that best supports the citing sentence.</summary>
 public sealed record Citation(
@@ -26,7 +27,8 @@ public sealed record Citation(
     int StartChar,
     int EndChar,
     int? Page,
-    string Snippet);
+    string Snippet,
+    string? PageLabel = null);
 
 /// <summary>One earlier message of a conversation (user or assistant).</summary>
 public sealed record ChatTurn(ChatRole Role, string Content)

@@ -153,7 +153,7 @@ public sealed class IngestPipeline
         // Save: the lexical index and the chunk rows are each replaced whole.
         var lexical = chunks.Select(c => new LexicalRecord(ChunkId.Of(documentId, c.Ordinal), c.Text)).ToArray();
         await _lexical.IndexDocumentAsync(tenantId, documentId, document.Tags, lexical, ct);
-        var rows = chunks.Select(c => new ChunkRecord(documentId, tenantId, c.Ordinal, c.Text, c.Start, c.End, c.HeadingPath, c.Page)).ToArray();
+        var rows = chunks.Select(c => new ChunkRecord(documentId, tenantId, c.Ordinal, c.Text, c.Start, c.End, c.HeadingPath, c.Page, text.PageLabel(c.Page))).ToArray();
         await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, rows, ct);
         progress?.Report(new IngestProgress(documentId, IngestStep.Save, rows.Length, rows.Length));
 

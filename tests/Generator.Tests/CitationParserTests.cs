@@ -53,6 +53,14 @@ public class CitationParserTests
     }
 
     [Fact]
+    public void A_slide_is_named_as_a_slide_in_the_prompt_and_in_the_citation()
+    {
+        var slide = Passages.Make(1, "Gold plan costs 40 euros.", "Deck") with { Page = 2, PageLabel = "slide 2" };
+        Assert.StartsWith("[1] Deck (slide 2)\n", Prompting.PromptBuilder.FormatPassage(slide));
+        Assert.Equal("slide 2", Assert.Single(CitationParser.Parse("It costs 40 euros [1].", [slide]).Citations).PageLabel);
+    }
+
+    [Fact]
     public void Streaming_piece_by_piece_gives_the_batch_result_and_reports_each_citation_once_when_closed()
     {
         const string answer = "First [1]. Then [2, 3][Passage 4] and [9]; finally [1-2] again [5].";

@@ -16,6 +16,7 @@ public class PptxExtractorTests
             "Slide 2\n\nA slide without a title\n\nSlide 3: Questions",
             result.Text);
         Assert.Equal([1, 2, 3], result.Pages.Select(p => p.Page));
+        Assert.Equal("slide 3", result.PageLabel(3)); // citations say "slide 3", not "p. 3"
         Assert.Equal(["Slide 1: Roadmap 2027", "Slide 2", "Slide 3: Questions"], result.Sections.Select(s => s.HeadingPath));
         Assert.Equal("Roadmap 2027", result.Title); // no document title property: the first slide's title
 

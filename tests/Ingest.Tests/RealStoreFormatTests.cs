@@ -39,7 +39,7 @@ public sealed partial class RealStoreTests
         await IndexedAsync(csv);
         await IndexedAsync(deck);
         var pricing = await TopChunkAsync("discount May");
-        Assert.Equal((deck, 2, "Slide 2: Pricing"), (pricing.DocumentId, pricing.Page!.Value, pricing.HeadingPath!));
+        Assert.Equal((deck, 2, "Slide 2: Pricing", "slide 2"), (pricing.DocumentId, pricing.Page!.Value, pricing.HeadingPath!, pricing.PageLabel));
         Assert.True((await _store.Chunks.GetChunksAsync(_tenant, xlsx)).Count > 3);
 
         // "Headcount" is only in the header row: the query finds Quito's row because every row repeats it.
@@ -51,6 +51,30 @@ public sealed partial class RealStoreTests
         Assert.Equal("Budget", printers.HeadingPath);
         Assert.Contains("Item: Printers; Cost: 1200", printers.Text);
         Assert.Contains("Plate: CD-456; Depot: Hilltop", (await TopChunkAsync("truck depot")).Text);
+    }
+
+    [Fact]
+    public async Task AnEmailAndABookAreIndexedUnderTheirDeclaredTitlesAndSearchFindsTheirChunks()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        var figures = Encoding.UTF8.GetBytes("Region,Revenue\nEMEA,4.1M\nAPAC,2.7M\n");
+        var mail = await SubmitAsync(ingestion, "survey.eml", MailAndBookSamples.Eml("Harbour survey", "The divers found three wrecks near the pier.", null,
+            new MailAndBookSamples.Attachment("figures.csv", "text/csv", figures)));
+        var book = await SubmitAsync(ingestion, "coast.epub", MailAndBookSamples.Epub("Tales of the Coast",
+        [
+            new("one.xhtml", "The Harbour", "<p>Boats come in at dawn.</p>"),
+            new("two.xhtml", "The Lighthouse", "<p>The keeper polishes the brass lantern.</p>"),
+        ]));
+        while (await worker.RunOnceAsync()) { }
+
+        Assert.Equal("Harbour survey", (await IndexedAsync(mail)).Title);
+        Assert.Equal("Tales of the Coast", (await IndexedAsync(book)).Title);
+        Assert.Equal(mail, (await TopChunkAsync("divers wrecks")).DocumentId);
+        var apac = await TopChunkAsync("APAC revenue");
+        Assert.Equal((mail, "Attachment: figures.csv"), (apac.DocumentId, apac.HeadingPath!));
+        Assert.Contains("Region: APAC; Revenue: 2.7M", apac.Text);
+        var lantern = await TopChunkAsync("brass lantern");
+        Assert.Equal((book, "The Lighthouse"), (lantern.DocumentId, lantern.HeadingPath!));
     }
 
     [SkippableFact]
@@ -66,10 +90,32 @@ public sealed partial class RealStoreTests
 
         await IndexedAsync(scan);
         var hit = await TopChunkAsync("pelican budget");
-        Assert.Equal((scan, 2), (hit.DocumentId, hit.Page!.Value));
+        Assert.Equal((scan, 2, "p. 2"), (hit.DocumentId, hit.Page!.Value, hit.PageLabel));
         var failed = (await _store.Documents.GetAsync(_tenant, blank))!;
         Assert.Equal(DocumentStatus.Failed, failed.Status);
         Assert.Contains("Rag:Ocr:MaxPages", failed.Error);
+    }
+
+    [Fact]
+    public async Task AMillionEmptyRowsAreIndexedAsTheirFewValuesInBoundedTimeAndEarlierDocumentsStayIndexed()
+    {
+        var (ingestion, _, worker) = Wire(_store);
+        var earlier = await SubmitAsync(ingestion, "earlier.txt", Encoding.UTF8.GetBytes(Harness.Prose(20, "heron")));
+        while (await worker.RunOnceAsync()) { }
+        var earlierChunks = (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text).ToList();
+
+        var sparse = await SubmitAsync(ingestion, "sparse.xlsx",
+            OfficeSamples.XlsxWithEmptyRows([["Depot", "Vans"], ["Quayside", "12"], ["Hilltop", "7"]], emptyRows: 1_000_000));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (await worker.RunOnceAsync()) { }
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
+
+        await IndexedAsync(sparse);
+        var chunks = await _store.Chunks.GetChunksAsync(_tenant, sparse);
+        Assert.Equal("Big\n\nDepot: Quayside; Vans: 12\n\nDepot: Hilltop; Vans: 7", string.Join("\n\n", chunks.Select(c => c.Text.Trim())));
+        await IndexedAsync(earlier);
+        Assert.Equal(earlierChunks, (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text));
+        Assert.Equal(sparse, (await TopChunkAsync("Hilltop vans")).DocumentId);
     }
 
     [Fact]
@@ -84,6 +130,9 @@ public sealed partial class RealStoreTests
         {
             ["cut.xlsx"] = (OfficeSamples.Truncated(OfficeSamples.Xlsx(("S", [["a", "b"], ["1", "2"]]))), "is corrupt or not"),
             ["cut.pptx"] = (OfficeSamples.Truncated(OfficeSamples.Pptx(("T", ["body"], "notes"))), "is corrupt or not"),
+            ["cut.epub"] = (OfficeSamples.Truncated(MailAndBookSamples.Epub("Book", [new("a.xhtml", "A", "<p>chapter text</p>")])), "is corrupt or not"),
+            ["broken.eml"] = (Encoding.UTF8.GetBytes("From: a@example.com\r\nSubject: Lost\r\nContent-Type: multipart/mixed; boundary=\"never\"\r\n\r\n--other\r\n\r\nhidden\r\n"),
+                "MIME structure is broken"),
         };
         var ids = new Dictionary<string, string>();
         foreach (var (name, (bytes, _)) in bad) ids[name] = await SubmitAsync(ingestion, name, bytes);

@@ -164,7 +164,8 @@ public sealed class ChatPageTests(WebFixture fixture)
             chunkId = $"{documentId}:0",
             startChar = 0,
             endChar = 60,
-            page = (int?)null,
+            page = 3,
+            pageLabel = "slide 3", // the page is named as the server labels it, not always "p. N"
             snippet = "Halley's comet returns every 76 years.",
         };
         var stream = string.Concat(tokens.Select(t => Sse("token", new { text = t }))) + Sse("done", new
@@ -200,7 +201,9 @@ public sealed class ChatPageTests(WebFixture fixture)
         var mark = page.Locator("#passage-body mark");
         await Expect(mark).ToContainTextAsync("Halley's comet returns every 76 years.");
         await Expect(page.Locator("#passage-meta")).ToContainTextAsync("Source [1]");
+        await Expect(page.Locator("#passage-meta")).ToContainTextAsync("slide 3");
         await page.Keyboard.PressAsync("Escape");
+        await Expect(reply.Locator(".citations .chip")).ToHaveTextAsync("[1] Comets slide 3");
         await Expect(page.Locator("#passage-dialog")).ToBeHiddenAsync();
 
         // An `error` event mid-stream is shown as the answer's failure, and the form is usable again.

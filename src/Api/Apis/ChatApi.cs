@@ -12,7 +12,7 @@ public sealed record ChatApiRequest(
     IReadOnlyList<string>? DocumentIds, IReadOnlyList<string>? Tags, bool Stream = false);
 
 public sealed record CitationDto(
-    int Number, string DocumentId, string DocumentTitle, string ChunkId, int StartChar, int EndChar, int? Page, string Snippet);
+    int Number, string DocumentId, string DocumentTitle, string ChunkId, int StartChar, int EndChar, int? Page, string Snippet, string? PageLabel);
 
 public sealed record ChatApiResponse(
     string Answer, IReadOnlyList<CitationDto> Citations, string? ConversationId, string Mode, string RetrievalMode,
@@ -20,7 +20,7 @@ public sealed record ChatApiResponse(
 {
     public static ChatApiResponse From(ChatResult r) => new(
         r.Answer,
-        r.Citations.Select(c => new CitationDto(c.Number, c.DocumentId, c.DocumentTitle, c.ChunkId, c.StartChar, c.EndChar, c.Page, c.Snippet)).ToList(),
+        r.Citations.Select(c => new CitationDto(c.Number, c.DocumentId, c.DocumentTitle, c.ChunkId, c.StartChar, c.EndChar, c.Page, c.Snippet, c.PageLabel)).ToList(),
         r.ConversationId,
         r.Mode.ToString().ToLowerInvariant(),
         r.RetrievalMode.ToString().ToLowerInvariant(),

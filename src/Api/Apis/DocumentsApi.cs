@@ -120,7 +120,7 @@ public static class DocumentsApi
     {
         if (await store.Documents.GetAsync(user.Tenant(), id, ct) is null) return NotFound(id);
         var chunks = await store.Chunks.GetChunksAsync(user.Tenant(), id, ct);
-        return TypedResults.Ok<IReadOnlyList<ChunkDto>>(chunks.Select(c => new ChunkDto(c.Ordinal, c.Text, c.StartChar, c.EndChar, c.HeadingPath, c.Page)).ToList());
+        return TypedResults.Ok<IReadOnlyList<ChunkDto>>(chunks.Select(c => new ChunkDto(c.Ordinal, c.Text, c.StartChar, c.EndChar, c.HeadingPath, c.Page, c.PageLabel)).ToList());
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, ClaimsPrincipal user, DocumentIngestion ingestion, CancellationToken ct) =>

@@ -19,4 +19,4 @@ public sealed record DocumentPage(IReadOnlyList<DocumentDto> Items, int Total, i
 
 public sealed record TextDocumentRequest(string? Title, string? Text, string? ExternalId, IReadOnlyList<string>? Tags);
 
-public sealed record ChunkDto(int Ordinal, string Text, int StartChar, int EndChar, string? HeadingPath, int? Page);
+public sealed record ChunkDto(int Ordinal, string Text, int StartChar, int EndChar, string? HeadingPath, int? Page, string? PageLabel);

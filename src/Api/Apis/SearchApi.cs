@@ -9,7 +9,7 @@ public sealed record SearchRequest(string? Query, int? K, RetrievalMode? Mode, I
 
 public sealed record SearchHit(
     int Rank, string DocumentId, string DocumentTitle, string ChunkId, string Text, float Score,
-    int StartChar, int EndChar, string? HeadingPath, int? Page, int? DenseRank, int? LexicalRank);
+    int StartChar, int EndChar, string? HeadingPath, int? Page, int? DenseRank, int? LexicalRank, string? PageLabel);
 
 public sealed record SearchResponse(RetrievalMode Mode, string? Notice, IReadOnlyList<SearchHit> Results, double RetrievalMs, string? Retrieval);
 
@@ -29,7 +29,7 @@ public static class SearchApi
             new RetrievalRequest(request.Query, Filter(user, request.DocumentIds, request.Tags), k, request.Mode ?? RetrievalMode.Hybrid), ct);
         var hits = result.Passages.Select((p, i) => new SearchHit(
             i + 1, p.Chunk.DocumentId, p.DocumentTitle, p.Chunk.Id, p.Chunk.Text, p.Score,
-            p.Chunk.StartChar, p.Chunk.EndChar, p.Chunk.HeadingPath, p.Chunk.Page, p.DenseRank, p.LexicalRank)).ToList();
+            p.Chunk.StartChar, p.Chunk.EndChar, p.Chunk.HeadingPath, p.Chunk.Page, p.DenseRank, p.LexicalRank, p.Chunk.PageLabel)).ToList();
         return TypedResults.Ok(new SearchResponse(result.Mode, result.Notice, hits, result.Elapsed.TotalMilliseconds, result.Retrieval));
     }
 

@@ -43,7 +43,7 @@ static class AskCommands
         var table = new Table().AddColumns("#", "document", "where", "passage");
         foreach (var c in r.Citations)
             table.AddRow($"[[{c.Number}]]", Markup.Escape(c.DocumentTitle),
-                c.Page is { } page ? $"p. {page}" : $"chars {c.StartChar}-{c.EndChar}", Markup.Escape(c.Snippet));
+                c.PageLabel ?? $"chars {c.StartChar}-{c.EndChar}", Markup.Escape(c.Snippet));
         if (r.Citations.Count > 0) AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{r.Mode} answer, {r.RetrievalMode} retrieval, " +
             $"{r.Timings.RetrievalMs:F0} ms retrieval, {r.Timings.GenerationMs:F0} ms generation[/]");

@@ -69,7 +69,7 @@ public sealed partial class CitationParser
         if (!seen.Add(number)) return;
         if (!byNumber.TryGetValue(number, out var p)) { dropped.Add(number); return; }
         var snippet = Snippet(p.Text, ClaimBefore(markerStart));
-        citations.Add(new Citation(p.Number, p.DocumentId, p.ChunkId, p.DocumentTitle, p.StartChar, p.EndChar, p.Page, snippet));
+        citations.Add(new Citation(p.Number, p.DocumentId, p.ChunkId, p.DocumentTitle, p.StartChar, p.EndChar, p.Page, snippet, p.PageLabel));
     }
 
     static IEnumerable<int> Numbers(string list)

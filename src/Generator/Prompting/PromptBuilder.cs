@@ -48,12 +48,12 @@ public sealed partial class PromptBuilder(ITokenizer? tokenizer = null, int maxH
         return new BuiltPrompt(messages, included, fixedCost + historyCost + passagesCost);
     }
 
-    /// <summary>"[n] Title — heading (page p)" then the text.</summary>
+    /// <summary>"[n] Title — heading (p. 7)" (or "(slide 7)") then the text.</summary>
     public static string FormatPassage(Passage p, string? text = null)
     {
         var sb = new StringBuilder().Append('[').Append(p.Number).Append("] ").Append(p.DocumentTitle);
         if (!string.IsNullOrWhiteSpace(p.HeadingPath)) sb.Append(" — ").Append(p.HeadingPath);
-        if (p.Page is { } page) sb.Append(" (page ").Append(page).Append(')');
+        if (p.Page is { } page) sb.Append(" (").Append(p.PageLabel ?? $"page {page}").Append(')');
         return sb.Append('\n').Append((text ?? p.Text).Trim()).ToString();
     }
 

@@ -1,3 +1,5 @@
+using Rag.Storage;
+
 namespace Rag.Ingest;
 
 /// <summary>A heading path ("Guide > Install") and the char range [Start, End) of the text under it.</summary>
@@ -24,6 +26,12 @@ public sealed record ExtractedText(string Text, IReadOnlyList<Section> Sections,
     public string? Title { get; init; }
 
     public IReadOnlyList<RecordBlock> Records { get; init; } = [];
+
+    /// <summary>What the page numbers count (a deck's pages are its slides), so citations name them as the format does.</summary>
+    public PageKind PageKind { get; init; } = PageKind.Page;
+
+    /// <summary>"p. 7", "slide 7"; null for text without pages.</summary>
+    public string? PageLabel(int? page) => page is { } p ? PageLabels.Of(PageKind, p) : null;
 }
 
 /// <summary>Turns one file format into plain text with headings and pages.</summary>

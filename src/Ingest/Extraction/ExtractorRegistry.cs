@@ -25,7 +25,7 @@ public sealed class ExtractorRegistry
     {
         var limits = options.Extraction;
         var ocr = options.Ocr.Enabled ? new TesseractOcr(options.Ocr) : null;
-        return new ExtractorRegistry(
+        ITextExtractor[] files =
         [
             new PlainTextExtractor(),
             new MarkdownExtractor(limits),
@@ -37,7 +37,10 @@ public sealed class ExtractorRegistry
             new CsvExtractor(limits),
             new ImageExtractor(ocr),
             new JsonExtractor(limits),
-        ]);
+            new EpubExtractor(limits),
+        ];
+        // An e-mail's attachments are read by the same extractors (a forwarded message by the e-mail extractor itself).
+        return new ExtractorRegistry([.. files, new EmlExtractor(new ExtractorRegistry(files), limits)]);
     }
 
     /// <summary>The supported extensions, for error messages: ".txt, .md, ...".</summary>

@@ -36,15 +36,28 @@ public sealed class HtmlExtractor(ExtractionLimits? limits = null) : ITextExtrac
     public async Task<ExtractedText> ExtractAsync(byte[] content, CancellationToken ct = default)
     {
         var (source, _) = TextDecoding.Decode(content);
-        var document = await new HtmlParser().ParseDocumentAsync(source, ct);
-        var builder = new TextBuilder(limits) { Title = document.Title is { Length: > 0 } title ? title : document.QuerySelector("h1")?.TextContent };
-        Walk(builder, document.Body ?? (INode?)document.DocumentElement ?? document, preserve: false, ct);
+        var document = await ParseAsync(source, ct);
+        var builder = new TextBuilder(limits) { Title = DeclaredTitle(document) };
+        Write(builder, document, new HtmlLayout(), ct);
         var result = builder.Build();
         if (TextDecoding.IsBlank(result.Text)) throw new ExtractionException("The HTML page has no visible text.");
         return result;
     }
 
-    static void Walk(TextBuilder b, INode node, bool preserve, CancellationToken ct)
+    internal static async Task<IDocument> ParseAsync(string source, CancellationToken ct) => await new HtmlParser().ParseDocumentAsync(source, ct);
+
+    /// <summary>The page's &lt;title&gt;, else its first &lt;h1&gt;; null when it has neither.</summary>
+    internal static string? DeclaredTitle(IDocument document) =>
+        document.Title is { Length: > 0 } title ? title : document.QuerySelector("h1")?.TextContent;
+
+    /// <summary>
+    /// Lays out the visible text of a parsed page into the builder, so that formats that carry HTML (an e-mail's
+    /// HTML body, an EPUB's chapters) read it exactly as an .html upload is read.
+    /// </summary>
+    internal static void Write(TextBuilder b, IDocument document, HtmlLayout layout, CancellationToken ct) =>
+        Walk(b, document.Body ?? (INode?)document.DocumentElement ?? document, preserve: false, layout, ct);
+
+    static void Walk(TextBuilder b, INode node, bool preserve, HtmlLayout layout, CancellationToken ct)
     {
         foreach (var child in node.ChildNodes)
         {
@@ -56,11 +69,11 @@ public sealed class HtmlExtractor(ExtractionLimits? limits = null) : ITextExtrac
             if (child is not IElement e) continue;
             ct.ThrowIfCancellationRequested();
             var tag = e.LocalName;
-            if (IsNoise(e, tag)) continue;
+            if (IsNoise(e, tag) || ReferenceEquals(e, layout.Skip)) continue;
 
             if (tag.Length == 2 && tag[0] == 'h' && tag[1] is >= '1' and <= '6')
             {
-                b.Heading(tag[1] - '0', e.TextContent);
+                b.Heading(tag[1] - '0' + layout.HeadingOffset, e.TextContent);
                 continue;
             }
             switch (tag)
@@ -70,23 +83,23 @@ public sealed class HtmlExtractor(ExtractionLimits? limits = null) : ITextExtrac
                     continue;
                 case "td" or "th":
                     if (e.PreviousElementSibling is not null) b.Cell();
-                    Walk(b, e, preserve, ct);
+                    Walk(b, e, preserve, layout, ct);
                     continue;
                 case "tr":
                     b.Line();
-                    Walk(b, e, preserve, ct);
+                    Walk(b, e, preserve, layout, ct);
                     b.Line();
                     continue;
             }
             if (Blocks.Contains(tag))
             {
                 b.Paragraph();
-                Walk(b, e, preserve || tag == "pre", ct);
+                Walk(b, e, preserve || tag == "pre", layout, ct);
                 b.Paragraph();
             }
             else
             {
-                Walk(b, e, preserve, ct);
+                Walk(b, e, preserve, layout, ct);
             }
         }
     }
@@ -106,3 +119,9 @@ public sealed class HtmlExtractor(ExtractionLimits? limits = null) : ITextExtrac
         return false;
     }
 }
+
+/// <summary>
+/// How embedded HTML sits in the document that carries it: its h1-h6 open sections HeadingOffset levels deeper
+/// (an EPUB chapter's headings nest under the chapter's title), and Skip is left out (a heading already written).
+/// </summary>
+internal sealed record HtmlLayout(int HeadingOffset = 0, IElement? Skip = null);

@@ -70,7 +70,7 @@ public sealed class PptxExtractor(ExtractionLimits? limits = null) : ITextExtrac
         {
             throw new ExtractionException($"The .pptx file is corrupt or not a PowerPoint deck: {e.Message}", e);
         }
-        return Task.FromResult(builder.Build());
+        return Task.FromResult(builder.Build() with { PageKind = Rag.Storage.PageKind.Slide });
     }
 
     static P.PlaceholderValues? PlaceholderType(P.Shape shape)

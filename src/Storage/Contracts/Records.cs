@@ -36,10 +36,24 @@ public sealed record ChunkRecord(
     int StartChar,
     int EndChar,
     string? HeadingPath,
-    int? Page)
+    int? Page,
+    string? PageLabel = null) // how a citation names the page: "p. 7", "slide 7" (see PageLabels)
 {
     /// <summary>Stable id of a chunk: the same document and ordinal always give the same id.</summary>
     public string Id => ChunkId.Of(DocumentId, Ordinal);
+}
+
+/// <summary>What a format's page numbers count: a PDF's pages, a deck's slides.</summary>
+public enum PageKind { Page, Slide }
+
+/// <summary>The one place a page number becomes the words a citation shows.</summary>
+public static class PageLabels
+{
+    public static string Of(PageKind kind, int page) => kind switch
+    {
+        PageKind.Slide => $"slide {page}",
+        _ => $"p. {page}",
+    };
 }
 
 public static class ChunkId

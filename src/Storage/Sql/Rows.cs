@@ -9,7 +9,7 @@ internal static class Rows
     public const string TenantColumns = "id, name, created_at";
     public const string ApiKeyColumns = "id, tenant_id, name, prefix, is_admin, created_at, revoked_at";
     public const string DocumentColumns = "id, tenant_id, title, file_name, content_type, content_hash, size_bytes, external_id, tags, status, error, chunk_count, created_at, updated_at";
-    public const string ChunkColumns = "document_id, tenant_id, ordinal, text, start_char, end_char, heading_path, page";
+    public const string ChunkColumns = "document_id, tenant_id, ordinal, text, start_char, end_char, heading_path, page, page_label";
     public const string ConversationColumns = "id, tenant_id, title, created_at";
     public const string MessageColumns = "conversation_id, ordinal, role, content, citations_json, created_at";
     public const string JobColumns = "id, kind, payload, tenant_id, status, attempts, max_attempts, lease_owner, lease_expires_at, run_after, error, created_at, updated_at";
@@ -28,7 +28,9 @@ internal static class Rows
 
     public static ChunkRecord ReadChunk(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
-        StringOrNull(r, 6), r.IsDBNull(7) ? null : r.GetInt32(7));
+        StringOrNull(r, 6), r.IsDBNull(7) ? null : r.GetInt32(7),
+        // Chunks stored before page labels existed are PDF or Word pages.
+        StringOrNull(r, 8) ?? (r.IsDBNull(7) ? null : PageLabels.Of(PageKind.Page, r.GetInt32(7))));
 
     public static Conversation ReadConversation(DbDataReader r) => new(r.GetString(0), r.GetString(1), StringOrNull(r, 2), Time(r, 3));
 

@@ -25,8 +25,8 @@ internal sealed class SqlChunkStore(SqlBackend db) : IChunkStore
 
         // One command, its parameters rebound per row: the statement is parsed once.
         await using var insert = db.Command(c,
-            $"INSERT INTO chunks (id, {ChunkColumns}) VALUES (@id, @doc, @tenant, @ordinal, @text, @start, @end, @heading, @page)", tx,
-            ("@id", null), ("@doc", documentId), ("@tenant", tenantId), ("@ordinal", 0), ("@text", ""), ("@start", 0), ("@end", 0), ("@heading", null), ("@page", null));
+            $"INSERT INTO chunks (id, {ChunkColumns}) VALUES (@id, @doc, @tenant, @ordinal, @text, @start, @end, @heading, @page, @label)", tx,
+            ("@id", null), ("@doc", documentId), ("@tenant", tenantId), ("@ordinal", 0), ("@text", ""), ("@start", 0), ("@end", 0), ("@heading", null), ("@page", null), ("@label", null));
         foreach (var chunk in chunks)
         {
             insert.Parameters["@id"].Value = chunk.Id;
@@ -36,6 +36,7 @@ internal sealed class SqlChunkStore(SqlBackend db) : IChunkStore
             insert.Parameters["@end"].Value = chunk.EndChar;
             insert.Parameters["@heading"].Value = db.ToDb(chunk.HeadingPath);
             insert.Parameters["@page"].Value = db.ToDb(chunk.Page);
+            insert.Parameters["@label"].Value = db.ToDb(chunk.Page is null ? null : chunk.PageLabel);
             await insert.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);

@@ -8,7 +8,7 @@ public abstract class ChunkContract(IStoreBackend backend) : StoreContract(backe
         var store = await OpenAsync();
         var a = await NewTenantAsync(store);
         var doc = await store.Documents.AddAsync(NewDocument(a));
-        ChunkRecord[] first = [NewChunk(doc, 2), NewChunk(doc, 0), NewChunk(doc, 1) with { HeadingPath = null, Page = null }];
+        ChunkRecord[] first = [NewChunk(doc, 2), NewChunk(doc, 0), NewChunk(doc, 1) with { HeadingPath = null, Page = null, PageLabel = null }];
         await store.Chunks.ReplaceChunksAsync(a, doc.Id, first);
 
         var read = await store.Chunks.GetChunksAsync(a, doc.Id);
@@ -20,6 +20,17 @@ public abstract class ChunkContract(IStoreBackend backend) : StoreContract(backe
         Assert.Equal(second, await store.Chunks.GetChunksAsync(a, doc.Id));
         Assert.Equal(1, (await store.Documents.GetAsync(a, doc.Id))!.ChunkCount);
         Assert.Equal(1, await store.Chunks.CountChunksAsync(a));
+    }
+
+    [SkippableFact]
+    public async Task A_page_without_a_label_reads_as_a_numbered_page()
+    {
+        var store = await OpenAsync();
+        var a = await NewTenantAsync(store);
+        var doc = await store.Documents.AddAsync(NewDocument(a));
+        await store.Chunks.ReplaceChunksAsync(a, doc.Id, [NewChunk(doc, 0), NewChunk(doc, 1) with { Page = 7, PageLabel = null }]);
+
+        Assert.Equal(["slide 1", "p. 7"], (await store.Chunks.GetChunksAsync(a, doc.Id)).Select(c => c.PageLabel));
     }
 
     [SkippableFact]

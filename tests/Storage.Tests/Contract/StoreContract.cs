@@ -21,7 +21,8 @@ public abstract class StoreContract(IStoreBackend backend) : IAsyncLifetime
         Status: DocumentStatus.Queued, Error: null, ChunkCount: 0, CreatedAt: default, UpdatedAt: default);
 
     protected static ChunkRecord NewChunk(DocumentRecord doc, int ordinal, string? text = null) =>
-        new(doc.Id, doc.TenantId, ordinal, text ?? $"chunk {ordinal} of {doc.Title}", ordinal * 100, ordinal * 100 + 90, "Intro > Part", ordinal + 1);
+        new(doc.Id, doc.TenantId, ordinal, text ?? $"chunk {ordinal} of {doc.Title}", ordinal * 100, ordinal * 100 + 90, "Intro > Part", ordinal + 1,
+            PageLabels.Of(PageKind.Slide, ordinal + 1));
 
     public Task InitializeAsync() => Task.CompletedTask;
 

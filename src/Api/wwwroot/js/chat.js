@@ -116,7 +116,7 @@ function renderAnswer(container, text, citations) {
 }
 
 function citeButton(citation, label, className) {
-  const where = citation.page != null ? `, page ${citation.page}` : "";
+  const where = citation.pageLabel ? `, ${citation.pageLabel}` : "";
   return el("button", {
     type: "button",
     className,
@@ -127,7 +127,7 @@ function citeButton(citation, label, className) {
       documentId: citation.documentId,
       title: citation.documentTitle,
       chunkId: citation.chunkId,
-      page: citation.page,
+      pageLabel: citation.pageLabel,
       number: citation.number,
     }),
   }, label);
@@ -136,7 +136,7 @@ function citeButton(citation, label, className) {
 function citationList(citations) {
   if (citations.length === 0) return el("p", { className: "muted" }, "No passages were cited.");
   return el("ul", { className: "citations", "aria-label": "Sources" },
-    citations.map((c) => el("li", {}, citeButton(c, `[${c.number}] ${c.documentTitle}${c.page != null ? ` p. ${c.page}` : ""}`, "chip"))));
+    citations.map((c) => el("li", {}, citeButton(c, `[${c.number}] ${c.documentTitle}${c.pageLabel ? ` ${c.pageLabel}` : ""}`, "chip"))));
 }
 
 const MODE_LABELS = {

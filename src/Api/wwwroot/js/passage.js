@@ -86,10 +86,10 @@ export function initPassageView() {
 }
 
 /**
- * Opens the document view. With a citation ({documentId, documentTitle, chunkId, page, ...}) the
+ * Opens the document view. With a citation ({documentId, documentTitle, chunkId, pageLabel, ...}) the
  * cited chunk is highlighted and scrolled into view; without, the document is shown from the top.
  */
-export async function openDocument({ documentId, title, chunkId = null, page = null, number = null }) {
+export async function openDocument({ documentId, title, chunkId = null, pageLabel = null, number = null }) {
   const dialog = $("#passage-dialog");
   const body = $("#passage-body");
   const meta = $("#passage-meta");
@@ -115,7 +115,8 @@ export async function openDocument({ documentId, title, chunkId = null, page = n
     if (number !== null) where.push(`Source [${number}]`);
     if (cited) where.push(`passage ${cited.ordinal + 1} of ${chunks.length}`);
     if (cited?.headingPath) where.push(cited.headingPath);
-    if ((page ?? cited?.page) != null) where.push(`page ${page ?? cited.page}`);
+    // "p. 7" or "slide 7", as the server names the page for the document's format.
+    if (pageLabel ?? cited?.pageLabel) where.push(pageLabel ?? cited.pageLabel);
     meta.textContent = where.length > 0 ? where.join(" · ") : `${chunks.length} passages`;
     if (chunkId !== null && !cited) meta.textContent = "The cited passage is no longer in this document (it was re-indexed or deleted).";
 
