@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
@@ -27,6 +28,10 @@ public static class RagTelemetry
 
     const string Ours = "Rag.*";
 
+    // The SDK's default buckets (0 to 10000) suit milliseconds; our latencies are in seconds and speeds in tokens/s.
+    static readonly double[] SecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+    static readonly double[] SpeedBuckets = [1, 2, 5, 10, 20, 30, 50, 75, 100, 200, 500, 1000];
+
     /// <summary>
     /// Traces and metrics exported by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the other OTEL_*
     /// variables itself); metrics alone when only <paramref name="prometheus"/> is on, for the host to add its exporter in
@@ -51,6 +56,13 @@ public static class RagTelemetry
         otel.WithMetrics(m =>
         {
             m.AddMeter(Ours);
+            m.AddView(instrument => !instrument.Meter.Name.StartsWith("Rag.", StringComparison.Ordinal) || instrument is not Histogram<double> ? null
+                : instrument.Unit switch
+                {
+                    "s" => new ExplicitBucketHistogramConfiguration { Boundaries = SecondsBuckets },
+                    "{token}/s" => new ExplicitBucketHistogramConfiguration { Boundaries = SpeedBuckets },
+                    _ => null,
+                });
             metrics?.Invoke(m);
             if (otlp) m.AddOtlpExporter();
         });

@@ -24,8 +24,11 @@ public sealed class MetricsTests
     [Fact]
     public async Task Queue_depth_follows_the_queue_and_ingest_retrieval_and_generation_are_measured_and_scraped()
     {
+        using var generator = new LoopbackServer(LoopbackServer.OpenAiStream("It flows", " into the North Sea", " at Cuxhaven [1]."));
         using var factory = new RagApiFactory(new Dictionary<string, string?>
         {
+            ["Rag:RemoteGenerator:BaseUrl"] = generator.Endpoint + "/v1",
+            ["Rag:RemoteGenerator:Model"] = "fake",
             ["Rag:Telemetry:Prometheus"] = "true",
             ["Rag:Telemetry:QueueSampleSeconds"] = "0.1",
             ["Rag:Worker:Enabled"] = "false",
@@ -80,12 +83,17 @@ public sealed class MetricsTests
             Assert.InRange(m.Value, 1e-7, 60);
         });
         var generation = Assert.Single(measured, m => m.Name == "rag.generation.duration");
-        Assert.Equal("extractive", generation.Tags["rag.answer.mode"]);
+        Assert.Equal("generated", generation.Tags["rag.answer.mode"]);
         Assert.InRange(generation.Value, 1e-7, 60);
+        Assert.Equal(3, Assert.Single(measured, m => m.Name == "rag.generation.tokens").Value); // one per streamed piece
+        Assert.Equal(3 / generation.Value, Assert.Single(measured, m => m.Name == "rag.generation.speed").Value, 6);
 
         await ScrapedAsync(factory, @"rag_ingest_documents_total\{[^}]*rag_ingest_outcome=""indexed""[^}]*\} 2(\s|$)");
+        await ScrapedAsync(factory, @"rag_retrieval_duration_seconds_bucket\{[^}]*le=""0.005""[^}]*\} \d"); // buckets in seconds, not the SDK's millisecond defaults
         await ScrapedAsync(factory, @"rag_retrieval_duration_seconds_count\{[^}]*rag_retrieval_mode=""bm25""[^}]*\} 2(\s|$)");
-        await ScrapedAsync(factory, @"rag_generation_duration_seconds_count\{[^}]*\} 1(\s|$)");
+        await ScrapedAsync(factory, @"rag_generation_duration_seconds_count\{[^}]*rag_answer_mode=""generated""[^}]*\} 1(\s|$)");
+        await ScrapedAsync(factory, @"rag_generation_tokens_total\{[^}]*\} 3(\s|$)");
+        await ScrapedAsync(factory, @"rag_generation_speed_per_second_count\{[^}]*\} 1(\s|$)");
         await ScrapedAsync(factory, @"http_server_request_duration_seconds_count\{"); // ASP.NET Core's own, through its instrumentation
     }
 

@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
 
 namespace Rag.Api.Tests.Observability;
 
@@ -54,16 +56,19 @@ public sealed class LockedList<T> : ICollection<T>
 }
 
 /// <summary>
-/// A stand-in OTLP/HTTP collector on a loopback port: it answers 200 to every export and keeps what was posted, so a
-/// test sees what the service's OTLP exporter really sends (protobuf; span and metric names appear in it as UTF-8).
+/// An HTTP server on a loopback port standing in for a service the API talks to: an OTLP/HTTP collector (every post
+/// answered 200 and kept, so a test sees what the exporter really sends: protobuf, in which span and metric names
+/// appear as UTF-8), or an OpenAI-compatible generator (<see cref="OpenAiStream"/>).
 /// </summary>
-public sealed class OtlpReceiver : IDisposable
+public sealed class LoopbackServer : IDisposable
 {
     readonly HttpListener listener = new();
+    readonly Func<string, byte[], (string ContentType, string Body)> respond;
     readonly Task loop;
 
-    public OtlpReceiver()
+    public LoopbackServer(Func<string, byte[], (string ContentType, string Body)>? respond = null)
     {
+        this.respond = respond ?? ((_, _) => ("application/x-protobuf", ""));
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
@@ -76,14 +81,28 @@ public sealed class OtlpReceiver : IDisposable
 
     public string Endpoint { get; }
 
-    /// <summary>Each export: its path (/v1/traces, /v1/metrics) and body.</summary>
-    public ConcurrentQueue<(string Path, byte[] Body)> Exports { get; } = new();
+    /// <summary>Each request: its path (/v1/traces, /v1/metrics, /v1/chat/completions) and body.</summary>
+    public ConcurrentQueue<(string Path, byte[] Body)> Requests { get; } = new();
 
-    /// <summary>The settings that point the service's exporter here.</summary>
-    public Dictionary<string, string?> Settings() => new()
+    /// <summary>The settings that point the service's OTLP exporter here.</summary>
+    public Dictionary<string, string?> OtlpSettings() => new()
     {
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Endpoint,
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+    };
+
+    /// <summary>A streamed chat completion of these pieces, as an OpenAI-compatible server sends it.</summary>
+    public static Func<string, byte[], (string ContentType, string Body)> OpenAiStream(params string[] pieces) => (_, _) =>
+    {
+        static string Chunk(string? content, string? finish) => "data: " + JsonSerializer.Serialize(new
+        {
+            id = "chatcmpl-1",
+            @object = "chat.completion.chunk",
+            created = 1700000000,
+            model = "fake",
+            choices = new[] { new { index = 0, delta = content is null ? new Dictionary<string, string>() : new() { ["content"] = content }, finish_reason = finish } },
+        }) + "\n\n";
+        return ("text/event-stream", string.Concat(pieces.Select(p => Chunk(p, null))) + Chunk(null, "stop") + "data: [DONE]\n\n");
     };
 
     async Task ServeAsync()
@@ -95,8 +114,13 @@ public sealed class OtlpReceiver : IDisposable
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
             using var body = new MemoryStream();
             await context.Request.InputStream.CopyToAsync(body);
-            Exports.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
+            var path = context.Request.Url!.AbsolutePath;
+            Requests.Enqueue((path, body.ToArray()));
+            var (contentType, reply) = respond(path, body.ToArray());
             context.Response.StatusCode = 200;
+            context.Response.ContentType = contentType;
+            var bytes = Encoding.UTF8.GetBytes(reply);
+            await context.Response.OutputStream.WriteAsync(bytes);
             context.Response.Close();
         }
     }

@@ -18,9 +18,12 @@ public sealed class TracingTests
     public async Task An_upload_is_one_trace_from_its_request_through_storing_to_every_ingest_step_and_a_chat_traces_retrieval_and_generation()
     {
         var spans = new LockedList<Activity>();
-        using var collector = new OtlpReceiver();
-        var settings = collector.Settings();
+        using var collector = new LoopbackServer();
+        var settings = collector.OtlpSettings();
         settings["Rag:Models:QuestionEncoder"] = BuiltinEncoders.Default.Spec; // a dense index, so ingest has an embed step
+        using var generator = new LoopbackServer(LoopbackServer.OpenAiStream("It ends", " in the Black Sea", " [1]."));
+        settings["Rag:RemoteGenerator:BaseUrl"] = generator.Endpoint + "/v1";
+        settings["Rag:RemoteGenerator:Model"] = "fake";
         using var factory = new RagApiFactory(settings, services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
         var tenant = await factory.NewTenantAsync("traced");
 
@@ -79,17 +82,19 @@ public sealed class TracingTests
         var generate = Assert.Single(chatTrace, s => s.OperationName == "generate");
         Assert.Equal(chatRequest.SpanId, generate.ParentSpanId);
         Assert.True(generate.StartTimeUtc >= retrieve.StartTimeUtc + retrieve.Duration, "generation starts after retrieval");
-        Assert.Equal("extractive", generate.GetTagItem("rag.answer.mode")); // no generator is configured in tests
-        Assert.Equal(0, generate.GetTagItem("rag.answer.tokens"));
+        Assert.Equal("generated", generate.GetTagItem("rag.answer.mode"));
+        Assert.Equal(3, generate.GetTagItem("rag.answer.tokens")); // the generator reported no usage: one per streamed piece
+        Assert.Equal(1, generate.GetTagItem("rag.answer.citations"));
         Assert.True((int)generate.GetTagItem("rag.answer.passages")! >= 1);
+        Assert.Contains(generator.Requests, r => r.Path == "/v1/chat/completions");
     }
 
     [Fact]
     public async Task With_an_otlp_endpoint_the_spans_and_metrics_of_an_upload_reach_the_collector()
     {
-        using var collector = new OtlpReceiver();
+        using var collector = new LoopbackServer();
         var upload = Spans.NewTrace();
-        var settings = collector.Settings();
+        var settings = collector.OtlpSettings();
         settings["OTEL_METRIC_EXPORT_INTERVAL"] = "200"; // ms: the gauge is read while the host runs, not only at its last flush
         settings["Rag:Telemetry:QueueSampleSeconds"] = "0.1";
         using (var factory = new RagApiFactory(settings))
@@ -105,17 +110,18 @@ public sealed class TracingTests
             var document = (await response.Content.ReadFromJsonAsync<UploadView>(Json.Web))!.Document;
             Assert.Equal("indexed", (await tenant.Http.WaitForIngestAsync(document.Id)).Status);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (!collector.Exports.Any(e => e.Path == "/v1/metrics" && Contains(e.Body, "rag.queue.depth")) && DateTime.UtcNow < deadline)
+            while (!collector.Requests.Any(e => e.Path == "/v1/metrics" && Contains(e.Body, "rag.queue.depth") && Contains(e.Body, "rag.ingest.documents"))
+                && DateTime.UtcNow < deadline)
                 await Task.Delay(100);
         } // stopping the host flushes both exporters
 
-        var traces = collector.Exports.Where(e => e.Path == "/v1/traces").Select(e => e.Body).ToList();
+        var traces = collector.Requests.Where(e => e.Path == "/v1/traces").Select(e => e.Body).ToList();
         Assert.NotEmpty(traces);
         var traceId = Convert.FromHexString(upload.Trace.ToHexString());
         Assert.Contains(traces, body => body.AsSpan().IndexOf(traceId) >= 0);
         foreach (var name in new[] { "document.upload", "ingest", "ingest.extract", "ingest.chunk", "ingest.index" })
             Assert.Contains(traces, body => Contains(body, name));
-        var metrics = collector.Exports.Where(e => e.Path == "/v1/metrics").Select(e => e.Body).ToList();
+        var metrics = collector.Requests.Where(e => e.Path == "/v1/metrics").Select(e => e.Body).ToList();
         Assert.Contains(metrics, body => Contains(body, "rag.ingest.documents") && Contains(body, "rag.queue.depth"));
     }
 
