@@ -70,12 +70,13 @@ public sealed class GroundedAnswerer
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         CheckNumbers(passages);
         ct.ThrowIfCancellationRequested();
+        using var activity = GeneratorTelemetry.Source.StartActivity("generate");
         var clock = Stopwatch.StartNew();
 
         if (passages.Count == 0)
         {
             yield return new AnswerToken(NothingRelevantText);
-            yield return new AnswerCompleted(NothingRelevantText, [], [], Mode, 0, clock.Elapsed, NothingRetrievedNotice);
+            yield return Completed(new AnswerCompleted(NothingRelevantText, [], [], Mode, 0, clock.Elapsed, NothingRetrievedNotice));
             yield break;
         }
 
@@ -84,7 +85,7 @@ public sealed class GroundedAnswerer
             var answer = await extractive.AnswerAsync(question, passages, ct).ConfigureAwait(false);
             var found = CitationParser.Parse(answer.Text, passages);
             yield return new AnswerToken(answer.Text);
-            yield return new AnswerCompleted(answer.Text, found.Citations, found.Dropped, Mode, 0, clock.Elapsed, ExtractiveNotice);
+            yield return Completed(new AnswerCompleted(answer.Text, found.Citations, found.Dropped, Mode, 0, clock.Elapsed, ExtractiveNotice));
             yield break;
         }
 
@@ -117,7 +118,13 @@ public sealed class GroundedAnswerer
 
         var result = citations.Complete();
         var tokens = (int)(reportedTokens ?? pieces);
-        yield return new AnswerCompleted(text.ToString().Trim(), result.Citations, result.Dropped, Mode, tokens, clock.Elapsed, null);
+        yield return Completed(new AnswerCompleted(text.ToString().Trim(), result.Citations, result.Dropped, Mode, tokens, clock.Elapsed, null));
+
+        AnswerCompleted Completed(AnswerCompleted answer)
+        {
+            GeneratorTelemetry.Completed(activity, answer, passages.Count);
+            return answer;
+        }
     }
 
     /// <summary>The whole answer at once (for JSON responses and evaluation): drains <see cref="AnswerAsync"/>.</summary>

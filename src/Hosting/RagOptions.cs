@@ -22,6 +22,7 @@ public sealed class RagOptions
     public WorkerSettings Worker { get; set; } = new();
     public OcrSettings Ocr { get; set; } = new();
     public EvalSettings Eval { get; set; } = new();
+    public TelemetrySettings Telemetry { get; set; } = new();
 
     /// <summary>Where HTTP eval runs may read datasets: Rag:Eval:DatasetFolders, else the data folder's datasets/ folder.</summary>
     public IReadOnlyList<string> EvalDatasetFolders =>

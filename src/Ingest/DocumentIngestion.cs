@@ -42,6 +42,24 @@ public sealed class DocumentIngestion
     public async Task<SubmitResult> SubmitAsync(string tenantId, DocumentUpload upload, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        using var activity = IngestTelemetry.Source.StartActivity("document.upload");
+        try
+        {
+            var result = await StoreAsync(tenantId, upload, ct);
+            activity?.SetTag("rag.document.id", result.Document.Id);
+            activity?.SetTag("rag.upload.bytes", result.Document.SizeBytes);
+            activity?.SetTag("rag.upload.duplicate", result.Duplicate);
+            return result;
+        }
+        catch (Exception e)
+        {
+            activity.Failed(e);
+            throw;
+        }
+    }
+
+    async Task<SubmitResult> StoreAsync(string tenantId, DocumentUpload upload, CancellationToken ct)
+    {
         // Spooled to a temp file while hashed: any upload up to the limit in bounded memory, checked before anything is stored.
         await using var content = await SpooledUpload.CopyAsync(upload.Content, _options.MaxUploadBytes, ct);
         if (content.Length == 0) throw new IngestRejectedException(IngestRejectReason.Empty, "The file is empty (0 bytes).");
@@ -194,7 +212,7 @@ public sealed class DocumentIngestion
     }
 
     Task<Job> EnqueueAsync(string tenantId, string documentId, CancellationToken ct) =>
-        _store.Jobs.EnqueueAsync(IngestJobPayload.Kind, new IngestJobPayload(tenantId, documentId).ToJson(), tenantId, _options.MaxAttempts, ct);
+        _store.Jobs.EnqueueAsync(IngestJobPayload.Kind, new IngestJobPayload(tenantId, documentId, IngestTelemetry.CurrentTraceParent()).ToJson(), tenantId, _options.MaxAttempts, ct);
 
     Task SaveBlobAsync(string tenantId, string documentId, SpooledUpload content, CancellationToken ct) =>
         _store.Blobs.SaveAsync(tenantId, documentId, content.Rewind(), ct);

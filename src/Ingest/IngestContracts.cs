@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Rag.Storage;
 
 namespace Rag.Ingest;
@@ -42,8 +43,11 @@ public sealed class IngestRejectedException(IngestRejectReason reason, string me
     public IngestRejectReason Reason { get; } = reason;
 }
 
-/// <summary>The payload of an "ingest" job.</summary>
-public sealed record IngestJobPayload(string TenantId, string DocumentId)
+/// <summary>The payload of an "ingest" job; TraceParent is the W3C trace context of the request that queued it, when traced.</summary>
+public sealed record IngestJobPayload(
+    string TenantId,
+    string DocumentId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null)
 {
     public const string Kind = "ingest";
 

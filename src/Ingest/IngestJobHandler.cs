@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rag.Storage;
@@ -27,14 +28,21 @@ public sealed class IngestJobHandler(IngestPipeline pipeline, IRagStore store, I
     public async Task HandleAsync(Job job, CancellationToken ct)
     {
         var payload = IngestJobPayload.Parse(job.Payload);
+        using var activity = IngestTelemetry.StartIngest(payload.TraceParent);
+        activity?.SetTag("rag.job.id", job.Id);
+        activity?.SetTag("rag.job.attempt", job.Attempts + 1);
+        activity?.SetTag("rag.document.id", payload.DocumentId);
         var progress = new Progress(_logger, job.Id);
         try
         {
             var outcome = await pipeline.RunAsync(payload.TenantId, payload.DocumentId, progress, ct);
+            activity?.SetTag("rag.ingest.outcome", IngestTelemetry.OutcomeName(outcome));
+            if (outcome == IngestOutcome.Failed) activity?.SetStatus(ActivityStatusCode.Error, "The document cannot be ingested.");
             _logger.LogInformation("Job {JobId}: document {DocumentId} {Outcome}", job.Id, payload.DocumentId, outcome);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            activity.Failed(e);
             // Show the error while the queue retries; OnGaveUpAsync marks the document failed at the end.
             var message = $"Attempt {job.Attempts + 1} of {job.MaxAttempts} failed, will retry: {e.Message}";
             try { await store.Documents.SetStatusAsync(payload.TenantId, payload.DocumentId, DocumentStatus.Queued, message, ct); }

@@ -58,7 +58,11 @@ public sealed class IngestPipeline
         for (var attempt = 0; ; attempt++)
         {
             var result = await RunOnceAsync(tenantId, documentId, progress, ct);
-            if (result is { } outcome) return outcome;
+            if (result is { } outcome)
+            {
+                IngestTelemetry.Documents.Add(1, new KeyValuePair<string, object?>("rag.ingest.outcome", IngestTelemetry.OutcomeName(outcome)));
+                return outcome;
+            }
             if (attempt + 1 >= MaxRestarts)
                 throw new InvalidOperationException($"Document {documentId} kept changing while it was ingested; will retry.");
             _logger.LogInformation("Document {DocumentId} was re-uploaded during ingestion; starting over on the new content", documentId);
@@ -92,43 +96,55 @@ public sealed class IngestPipeline
         await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Processing, null, ct);
 
         // Extract (the blob is the truth for content; the row's hash tells us whether it is the current one).
-        byte[] content;
-        await using (var blob = await _store.Blobs.OpenAsync(tenantId, documentId, ct))
-        {
-            if (blob is null)
-            {
-                if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return IngestOutcome.Deleted;
-                return await FailAsync(document, "The original upload is missing from the blob store; upload the file again.", ct);
-            }
-            using var buffer = new MemoryStream();
-            await blob.CopyToAsync(buffer, ct);
-            content = buffer.ToArray();
-        }
-        var hash = Sha256Hex(content);
-        if (!string.Equals(hash, document.ContentHash, StringComparison.OrdinalIgnoreCase)) return null;
-
+        string hash;
         ExtractedText text;
-        List<TextChunk> chunks;
-        try
+        using (var span = IngestTelemetry.Source.StartActivity("ingest.extract"))
         {
-            var extractor = _extractors.Resolve(document.FileName, document.ContentType, content)
-                ?? throw new ExtractionException($"Unsupported document type (file '{document.FileName}', content type '{document.ContentType}'); supported: {_extractors.SupportedList}.");
-            text = await extractor.ExtractAsync(content, ct);
-            // Extractors that build their text through TextBuilder stop at the cap as they read; this covers every other.
-            if (text.Text.Length > _options.Extraction.MaxChars) throw ExtractionLimits.TooMuchText(_options.Extraction.MaxChars);
+            byte[] content;
+            await using (var blob = await _store.Blobs.OpenAsync(tenantId, documentId, ct))
+            {
+                if (blob is null)
+                {
+                    if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return IngestOutcome.Deleted;
+                    return await FailAsync(document, "The original upload is missing from the blob store; upload the file again.", ct);
+                }
+                using var buffer = new MemoryStream();
+                await blob.CopyToAsync(buffer, ct);
+                content = buffer.ToArray();
+            }
+            hash = Sha256Hex(content);
+            if (!string.Equals(hash, document.ContentHash, StringComparison.OrdinalIgnoreCase)) return null;
+            try
+            {
+                var extractor = _extractors.Resolve(document.FileName, document.ContentType, content)
+                    ?? throw new ExtractionException($"Unsupported document type (file '{document.FileName}', content type '{document.ContentType}'); supported: {_extractors.SupportedList}.");
+                text = await extractor.ExtractAsync(content, ct);
+                // Extractors that build their text through TextBuilder stop at the cap as they read; this covers every other.
+                if (text.Text.Length > _options.Extraction.MaxChars) throw ExtractionLimits.TooMuchText(_options.Extraction.MaxChars);
+            }
+            catch (ExtractionException e)
+            {
+                span.Failed(e);
+                return await FailAsync(document, e.Message, ct);
+            }
+            span?.SetTag("rag.ingest.chars", text.Text.Length);
             progress?.Report(new IngestProgress(documentId, IngestStep.Extract, 1, 1));
-            chunks = _chunker.Chunk(text, ct).ToList();
-            if (chunks.Count == 0) throw new ExtractionException("The document has no text to index.");
-            progress?.Report(new IngestProgress(documentId, IngestStep.Chunk, chunks.Count, chunks.Count));
         }
-        catch (ExtractionException e)
+
+        List<TextChunk> chunks;
+        using (var span = IngestTelemetry.Source.StartActivity("ingest.chunk"))
         {
-            return await FailAsync(document, e.Message, ct);
+            chunks = _chunker.Chunk(text, ct).ToList();
+            span?.SetTag("rag.ingest.passages", chunks.Count);
+            if (chunks.Count == 0) return await FailAsync(document, "The document has no text to index.", ct);
+            progress?.Report(new IngestProgress(documentId, IngestStep.Chunk, chunks.Count, chunks.Count));
         }
 
         // Embed and save vectors batch by batch (bounded memory); old vectors go first so no stale ordinal survives.
         if (_embedder is not null && _vectors is not null)
         {
+            using var span = IngestTelemetry.Source.StartActivity("ingest.embed");
+            span?.SetTag("rag.ingest.passages", chunks.Count);
             await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
             var ready = false;
             for (var offset = 0; offset < chunks.Count; offset += _options.EmbeddingBatchSize)
@@ -151,11 +167,15 @@ public sealed class IngestPipeline
         }
 
         // Save: the lexical index and the chunk rows are each replaced whole.
-        var lexical = chunks.Select(c => new LexicalRecord(ChunkId.Of(documentId, c.Ordinal), c.Text)).ToArray();
-        await _lexical.IndexDocumentAsync(tenantId, documentId, document.Tags, lexical, ct);
-        var rows = chunks.Select(c => new ChunkRecord(documentId, tenantId, c.Ordinal, c.Text, c.Start, c.End, c.HeadingPath, c.Page, text.PageLabel(c.Page))).ToArray();
-        await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, rows, ct);
-        progress?.Report(new IngestProgress(documentId, IngestStep.Save, rows.Length, rows.Length));
+        ChunkRecord[] rows;
+        using (IngestTelemetry.Source.StartActivity("ingest.index"))
+        {
+            var lexical = chunks.Select(c => new LexicalRecord(ChunkId.Of(documentId, c.Ordinal), c.Text)).ToArray();
+            await _lexical.IndexDocumentAsync(tenantId, documentId, document.Tags, lexical, ct);
+            rows = chunks.Select(c => new ChunkRecord(documentId, tenantId, c.Ordinal, c.Text, c.Start, c.End, c.HeadingPath, c.Page, text.PageLabel(c.Page))).ToArray();
+            await _store.Chunks.ReplaceChunksAsync(tenantId, documentId, rows, ct);
+            progress?.Report(new IngestProgress(documentId, IngestStep.Save, rows.Length, rows.Length));
+        }
 
         // Mark indexed, unless the document was deleted or re-uploaded meanwhile.
         var current = await _store.Documents.GetAsync(tenantId, documentId, ct);
@@ -172,6 +192,7 @@ public sealed class IngestPipeline
         else
             await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Indexed, null, ct);
         progress?.Report(new IngestProgress(documentId, IngestStep.MarkIndexed, 1, 1));
+        IngestTelemetry.Passages.Add(rows.Length);
         _logger.LogInformation("Indexed document {DocumentId} of tenant {TenantId}: {Chunks} chunks, dense index {Dense}",
             documentId, tenantId, rows.Length, _embedder is not null);
         return IngestOutcome.Indexed;

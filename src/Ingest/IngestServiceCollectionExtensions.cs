@@ -32,6 +32,15 @@ public static class IngestServiceCollectionExtensions
             o.ShutdownGrace = TimeSpan.FromSeconds(options.Worker.ShutdownGraceSeconds);
         });
 
+    /// <summary>The background reader behind the rag.queue.depth gauge (only for a host that collects metrics).</summary>
+    public static IServiceCollection AddQueueDepthGauge(this IServiceCollection services, TelemetrySettings settings)
+    {
+        if (settings.QueueSampleSeconds <= 0)
+            throw new ArgumentOutOfRangeException(nameof(settings), "Rag:Telemetry:QueueSampleSeconds must be positive.");
+        return services.AddHostedService(sp => new QueueDepthSampler(sp.GetRequiredService<IRagStore>(),
+            TimeSpan.FromSeconds(settings.QueueSampleSeconds), sp.GetService<ILogger<QueueDepthSampler>>()));
+    }
+
     /// <summary>
     /// Registers extraction, chunking, <see cref="DocumentIngestion"/>, <see cref="IngestPipeline"/>,
     /// the "ingest" job handler and <see cref="IngestWorker"/> (as a hosted service when RunWorker).

@@ -168,6 +168,8 @@ public sealed class IngestWorker : BackgroundService
             await StopRenewalAsync();
             Interlocked.Increment(ref _failed);
             var after = await _jobs.FailAsync(job.Id, owner, e.Message, CancellationToken.None);
+            IngestTelemetry.FailedJobs.Add(1, new KeyValuePair<string, object?>("rag.job.kind", job.Kind),
+                new KeyValuePair<string, object?>("rag.job.gave_up", after?.Status == JobStatus.Failed));
             if (after?.Status == JobStatus.Failed)
             {
                 _logger.LogError(e, "Job {JobId} failed for good after {Attempts} attempts", job.Id, after.Attempts);

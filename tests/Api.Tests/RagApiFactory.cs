@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Rag.Storage;
 using Rag.Testing;
@@ -10,9 +11,12 @@ namespace Rag.Api.Tests;
 
 /// <summary>
 /// The real service in-process on a fresh data folder. Settings are configuration keys
-/// ("Rag:Models:Generator" ...) applied as the command line would.
+/// ("Rag:Models:Generator" ...) applied as the command line would; services, when given, run after the service's own
+/// registrations (test exporters, say).
 /// </summary>
-public sealed class RagApiFactory(IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null) : WebApplicationFactory<Program>
+public sealed class RagApiFactory(
+    IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
 {
     readonly TempDir? ownedData = dataDirectory is null ? new TempDir() : null;
 
@@ -25,6 +29,7 @@ public sealed class RagApiFactory(IReadOnlyDictionary<string, string?>? settings
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
+        if (services is not null) builder.ConfigureTestServices(services);
     }
 
     public IRagStore Store => Services.GetRequiredService<IRagStore>();

@@ -72,7 +72,9 @@ public static class RagServiceExtensions
         services.AddSingleton<LocalOperatorToken>();
         services.AddHostedService<LocalServiceAnnouncer>();
         services.AddRagCore(builder.Configuration, runWorker: true);
-        if (RagOptions.Bind(builder.Configuration).Models.ActiveQuestionEncoder is not null)
+        var rag = RagOptions.Bind(builder.Configuration);
+        builder.AddRagServerTelemetry(rag.Telemetry);
+        if (rag.Models.ActiveQuestionEncoder is not null)
         {
             // Documents indexed while no encoder ran get their vectors in the background (the BM25-only upgrade).
             services.AddSingleton(sp => new VectorBackfill(sp.GetRequiredService<IRagStore>(), sp.GetRequiredService<IVectorIndex>(),
@@ -138,6 +140,7 @@ public static class RagServiceExtensions
         app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Rag API v1"));
 
         app.MapHealthApi();
+        app.MapRagTelemetry(rag.Telemetry);
         app.MapDocumentsApi();
         app.MapSearchApi();
         app.MapChatApi();

@@ -66,5 +66,6 @@ public static class IngestHost
         // The host waits for the worker's grace period, and a little more for releasing what it could not finish.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.Worker.ShutdownGraceSeconds + 10));
         services.AddRagIngest(options, runInBackground);
+        if (services.AddRagTelemetry(configuration)) services.AddQueueDepthGauge(options.Telemetry); // OTLP only: a worker serves no /metrics
     }
 }
