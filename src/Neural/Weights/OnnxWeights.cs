@@ -25,6 +25,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
     readonly MemoryMappedFile _map;
     readonly MemoryMappedViewAccessor _view;
     readonly byte* _base;
+    readonly long _offset; // of the model inside Path (an assembly resource starts past the PE headers)
     readonly Dictionary<string, (Initializer Source, bool Transpose)> _byHfName = new(StringComparer.Ordinal);
     readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
     bool _disposed;
@@ -41,9 +42,9 @@ public sealed unsafe class OnnxWeights : ITensorFile
     /// <summary>True when the graph computes GELU with Erf (HF "gelu"); false means the tanh form or none.</summary>
     public bool UsesErf { get; private set; }
 
-    OnnxWeights(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePtr)
+    OnnxWeights(string path, long offset, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePtr)
     {
-        Path = path; _map = map; _view = view; _base = basePtr;
+        Path = path; _offset = offset; _map = map; _view = view; _base = basePtr;
     }
 
     /// <summary>An ONNX model stored at [offset, offset + length) of a file: a .onnx file, or a resource inside an assembly.</summary>
@@ -62,7 +63,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
             byte* ptr = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
             ptr += view.PointerOffset;
-            var weights = new OnnxWeights(path, map, view, ptr);
+            var weights = new OnnxWeights(path, offset, map, view, ptr);
             weights.Parse(new ReadOnlySpan<byte>(ptr, (int)size));
             return weights;
         }
@@ -267,6 +268,13 @@ public sealed unsafe class OnnxWeights : ITensorFile
             return (new Tensor(new BorrowedStorage((float*)(_base + source.RawOffset), n, this), 0, shape), storedTransposed && asStored);
         var storage = new NativeStorage(n);
         float* dst = storage.Pointer;
+        if (!transpose && source.RawOffset >= 0)
+        {
+            // An unaligned tensor is copied by reading the file, not through the mapping: read through the page
+            // cache, its pages are not counted again in this process's resident memory beside the copy.
+            ReadFile(source.RawOffset, new Span<byte>(dst, checked((int)(n * 4))));
+            return (new Tensor(storage, 0, shape), storedTransposed && asStored);
+        }
         fixed (float* typed = source.FloatData)
         {
             // Raw data may be unaligned inside the file; read it bytewise through an unaligned load.
@@ -281,6 +289,18 @@ public sealed unsafe class OnnxWeights : ITensorFile
             }
         }
         return (new Tensor(storage, 0, shape), storedTransposed && asStored);
+    }
+
+    void ReadFile(long rawOffset, Span<byte> destination)
+    {
+        using var handle = File.OpenHandle(Path);
+        for (long position = _offset + rawOffset; destination.Length > 0;)
+        {
+            var read = RandomAccess.Read(handle, destination, position);
+            if (read == 0) throw new ModelLoadException("the file ended inside a tensor", Path);
+            destination = destination[read..];
+            position += read;
+        }
     }
 
     static float Unaligned(float* p) => System.Runtime.CompilerServices.Unsafe.ReadUnaligned<float>(p);
