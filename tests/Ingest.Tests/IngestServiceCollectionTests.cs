@@ -29,7 +29,7 @@ public class IngestServiceCollectionTests
         Assert.NotNull(withWorker.GetRequiredService<DocumentIngestion>());
         Assert.True(withWorker.GetRequiredService<IngestPipeline>().HasDenseIndex);
         Assert.Equal(100, withWorker.GetRequiredService<TextChunker>().Options.MaxTokens);
-        Assert.Equal(["txt", "md", "html", "docx", "pdf", "xlsx", "pptx", "csv", "image", "json"], withWorker.GetRequiredService<ExtractorRegistry>().Extractors.Select(e => e.Format));
+        Assert.Equal(["txt", "md", "html", "docx", "pdf", "xlsx", "pptx", "csv", "image", "json", "epub", "eml"], withWorker.GetRequiredService<ExtractorRegistry>().Extractors.Select(e => e.Format));
         Assert.Same(withWorker.GetRequiredService<IngestWorker>(), Assert.Single(withWorker.GetServices<IHostedService>()));
 
         using var withoutWorker = Services(h, dense: false).AddRagIngest(o => o.RunWorker = false).BuildServiceProvider();

@@ -96,6 +96,7 @@ public sealed class TracingTests
         var upload = Spans.NewTrace();
         var settings = collector.OtlpSettings();
         settings["OTEL_METRIC_EXPORT_INTERVAL"] = "200"; // ms: the gauge is read while the host runs, not only at its last flush
+        settings["OTEL_BSP_SCHEDULE_DELAY"] = "200"; // ms: spans are sent while the host runs too, not left to the flush at its stop
         settings["Rag:Telemetry:QueueSampleSeconds"] = "0.1";
         using (var factory = new RagApiFactory(settings))
         {
@@ -110,7 +111,8 @@ public sealed class TracingTests
             var document = (await response.Content.ReadFromJsonAsync<UploadView>(Json.Web))!.Document;
             Assert.Equal("indexed", (await tenant.Http.WaitForIngestAsync(document.Id)).Status);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (!collector.Requests.Any(e => e.Path == "/v1/metrics" && Contains(e.Body, "rag.queue.depth") && Contains(e.Body, "rag.ingest.documents"))
+            while (!(collector.Requests.Any(e => e.Path == "/v1/metrics" && Contains(e.Body, "rag.queue.depth") && Contains(e.Body, "rag.ingest.documents"))
+                     && collector.Requests.Any(e => e.Path == "/v1/traces" && Contains(e.Body, "ingest.index")))
                 && DateTime.UtcNow < deadline)
                 await Task.Delay(100);
         } // stopping the host flushes both exporters
