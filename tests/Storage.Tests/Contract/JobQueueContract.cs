@@ -87,6 +87,7 @@ public abstract class JobQueueContract(IStoreBackend backend) : StoreContract(ba
     {
         var store = await OpenAsync();
         var job = await store.Jobs.EnqueueAsync("ingest", "{}", maxAttempts: 2);
+        Clock.Advance(TimeSpan.FromMilliseconds(1)); // strictly older: two jobs of the same instant are in id order, which is random
         var other = await store.Jobs.EnqueueAsync("ingest", "{}");
 
         Assert.Equal(job.Id, (await store.Jobs.LeaseAsync("w1", Lease))?.Id);
