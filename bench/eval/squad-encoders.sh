@@ -15,7 +15,7 @@ for encoder in builtin:arctic-embed-xs builtin:all-MiniLM-L6-v2; do
     echo "== $encoder, $mode"
     # shellcheck disable=SC2086
     rag eval run --dataset "squad:$squad" --mode "$mode" --k 1,5,20 $limit --data "$data" \
-      "--Rag:Models:QuestionEncoder=$encoder" | grep -E "Recall@|MRR@|dataset|mode|atency" || true
+      "--Rag:Models:QuestionEncoder=$encoder" | grep -E "^(Recall|MRR)@" || true
   done
   rm -rf "$data"
 done

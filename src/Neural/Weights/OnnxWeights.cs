@@ -26,6 +26,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
     readonly MemoryMappedViewAccessor _view;
     readonly byte* _base;
     readonly long _offset; // of the model inside Path (an assembly resource starts past the PE headers)
+    Microsoft.Win32.SafeHandles.SafeFileHandle? _file; // opened on the first unaligned tensor, kept for the rest
     readonly Dictionary<string, (Initializer Source, bool Transpose)> _byHfName = new(StringComparer.Ordinal);
     readonly Dictionary<string, TensorInfo> _tensors = new(StringComparer.Ordinal);
     bool _disposed;
@@ -293,7 +294,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
 
     void ReadFile(long rawOffset, Span<byte> destination)
     {
-        using var handle = File.OpenHandle(Path);
+        var handle = _file ??= File.OpenHandle(Path);
         for (long position = _offset + rawOffset; destination.Length > 0;)
         {
             var read = RandomAccess.Read(handle, destination, position);
@@ -310,6 +311,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
         // As with safetensors: views of the mapping keep this object reachable; release only on explicit request.
         if (_disposed) return;
         _disposed = true;
+        _file?.Dispose();
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();
