@@ -12,6 +12,7 @@ using Rag.Testing;
 //   run DIR       our timings (each GEMM provider), compared with DIR/torch.json written by torch_bench.py
 //   memory DIR    peak resident memory while loading and running the ~500 MB GPT-2 checkpoint
 //   onnx DIR [--builtin-only]  our encoder against ONNX Runtime on the same weights (DIR/bert/model.onnx from export_onnx.py)
+// bench/train_step.sh drives train-prepare DIR and train-step DIR (one dual-encoder training step against PyTorch).
 return args switch
 {
     ["onnx", var dir] => OnnxComparison(dir, bertBase: true),
@@ -20,6 +21,8 @@ return args switch
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
     ["gemm"] => GemmSpeed(),
+    ["train-prepare", var dir] => TrainingStepBench.Prepare(dir),
+    ["train-step", var dir] => TrainingStepBench.Run(dir),
     _ => Usage(),
 };
 

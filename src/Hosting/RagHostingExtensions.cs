@@ -33,8 +33,10 @@ public static class RagHostingExtensions
                 sp => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().ContextEncoder!, contextModelId, ownsModel: false));
             services.AddSingleton(sp => sp.GetRequiredService<RagRuntime>().ContextEncoder!.Tokenizer); // chunks are cut in the encoder's tokens
             if (role == RuntimeRole.Service)
+                // The retriever and the extractive answerer both embed the question: the cache makes that one forward pass.
                 services.AddKeyedSingleton<IEmbeddingGenerator<string, Embedding<float>>>(QuestionEncoderKey,
-                    (sp, _) => new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().QuestionEncoder!, questionModelId, ownsModel: false, input: EmbeddingInput.Query));
+                    (sp, _) => new RecentEmbeddingsCache(new DprEmbeddingGenerator(sp.GetRequiredService<RagRuntime>().QuestionEncoder!,
+                        questionModelId, ownsModel: false, input: EmbeddingInput.Query)));
         }
         return options;
     }

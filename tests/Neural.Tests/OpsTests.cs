@@ -83,6 +83,40 @@ public class OpsTests
         }
     }
 
+    [Fact]
+    public void SoftmaxOfLogitsPastExpsRangeStaysFinite()
+    {
+        // exp(89) overflows float: a softmax that exponentiates before subtracting the maximum returns NaN here.
+        var x = Tensor.Zeros(2, 3);
+        float[] values = [100f, 0f, float.NegativeInfinity, 300f, 299f, -50f];
+        values.CopyTo(x.Span);
+        var y = Tensor.Zeros(2, 3);
+        Ops.Softmax(x, y);
+        Assert.Equal(1.0, y.Span[0], 1e-6);
+        Assert.Equal(Math.Exp(-100), y.Span[1], 1e-40);
+        Assert.Equal(0f, y.Span[2]);
+        Assert.Equal(1 / (1 + Math.Exp(-1)), y.Span[3], 1e-6);
+        Assert.Equal(Math.Exp(-1) / (1 + Math.Exp(-1)), y.Span[4], 1e-6);
+    }
+
+    [Fact]
+    public void AttentionWithLargeScoresMatchesTheDefinitionInInferenceAndTraining()
+    {
+        // Scores of several hundred (q.k / sqrt d with |q|, |k| around 30): the softmax must not overflow.
+        var q = Random(17, 12f, 2, 6, 2, 8); var k = Random(18, 12f, 2, 6, 2, 8); var v = Random(19, 1f, 2, 6, 2, 8);
+        var mask = new AttentionMask(false, 0, 6, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+        var expected = NaiveAttention(q, k, v, mask);
+        var inference = Tensor.Zeros(2, 6, 2, 8);
+        Ops.Attention(q, k, v, inference, mask);
+        var training = Tensor.Zeros(2, 6, 2, 8);
+        Rag.Neural.Training.CpuTrainingOps.Instance.AttentionForward(q, k, v, training, Tensor.Zeros(2, 2, 6, 6), null, mask);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], inference.Span[i], 1e-4);
+            Assert.Equal(expected[i], training.Span[i], 1e-4);
+        }
+    }
+
     /// <summary>Attention by the definition: softmax(q k^T / sqrt d + mask) v, per head, GQA head sharing.</summary>
     static double[] NaiveAttention(Tensor q, Tensor k, Tensor v, AttentionMask mask)
     {

@@ -24,8 +24,8 @@ namespace Rag.Api.Hosting;
 /// <summary>All wiring lives here: Program.cs and the CLI call these and nothing else.</summary>
 public static class RagServiceExtensions
 {
-    /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP.</summary>
-    public static IServiceCollection AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker,
+    /// <summary>Options, stores, indexes, models, retrieval, generation, ingestion and chat: everything but HTTP. Returns the options it bound.</summary>
+    public static RagOptions AddRagCore(this IServiceCollection services, IConfiguration configuration, bool runWorker,
         RuntimeRole role = RuntimeRole.Service)
     {
         var options = services.AddRagRuntime(configuration, role);
@@ -54,7 +54,7 @@ public static class RagServiceExtensions
         });
         services.AddRagChat();
         services.AddRagEval(o => o.OutputDirectory = Path.Combine(options.DataPath, "evals"));
-        return services;
+        return options;
     }
 
     /// <summary>The HTTP host: auth, limits, problem details, OpenAPI, the endpoints and the web page.</summary>
@@ -71,8 +71,7 @@ public static class RagServiceExtensions
         services.AddHostedService<AdminKeyBootstrap>();
         services.AddSingleton<LocalOperatorToken>();
         services.AddHostedService<LocalServiceAnnouncer>();
-        services.AddRagCore(builder.Configuration, runWorker: true);
-        var rag = RagOptions.Bind(builder.Configuration);
+        var rag = services.AddRagCore(builder.Configuration, runWorker: true);
         builder.AddRagServerTelemetry(rag.Telemetry);
         if (rag.Models.ActiveQuestionEncoder is not null)
         {
@@ -82,7 +81,7 @@ public static class RagServiceExtensions
             services.AddHostedService(sp => sp.GetRequiredService<VectorBackfill>());
         }
 
-        var limits = builder.Configuration.GetSection($"{RagOptions.Section}:Limits").Get<LimitSettings>() ?? new LimitSettings();
+        var limits = rag.Limits;
         // Room for multipart framing around a file of the maximum size; the exact limit is enforced on the file itself.
         var bodyLimit = limits.MaxUploadBytes + 64 * 1024;
         services.Configure<KestrelServerOptions>(o =>

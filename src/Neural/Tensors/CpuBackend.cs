@@ -201,7 +201,7 @@ public sealed unsafe class CpuBackend : IBackend
     {
         SameLength(x, output, "Softmax");
         int c = x.Dim(-1);
-        for (int r = 0; r < Rows(x); r++) TensorPrimitives.SoftMax(x.Span.Slice(r * c, c), output.Span.Slice(r * c, c));
+        for (int r = 0; r < Rows(x); r++) Activations.Softmax(x.Span.Slice(r * c, c), output.Span.Slice(r * c, c));
     }
 
     public void Rope(Tensor x, RopeTable table, int startPosition, Tensor output)
@@ -263,7 +263,7 @@ public sealed unsafe class CpuBackend : IBackend
                             for (int j = 0; j < visible; j++)
                                 if (padding[bi * keys + j] == 0) live[j] = float.NegativeInfinity;
                         if (TensorPrimitives.Max(live) == float.NegativeInfinity) live.Clear(); // nothing visible: output zeros
-                        else TensorPrimitives.SoftMax(live, live);
+                        else Activations.Softmax(live, live);
                         row[visible..].Clear();
                     }
                     // out (T, D) = P (T, S) V (S, D)
@@ -361,6 +361,19 @@ public sealed unsafe class CpuBackend : IBackend
 /// <summary>Elementwise activations on spans (vectorised through TensorPrimitives where it has the function).</summary>
 public static class Activations
 {
+    /// <summary>
+    /// exp(x - max x) / sum exp(x - max x). TensorPrimitives.SoftMax exponentiates x as it is, so a logit over about 88
+    /// overflows to infinity and the row becomes NaN (met in training: one attention row of arctic-embed-xs under
+    /// dropout); subtracting the maximum first keeps every exponent at or below 0. -inf entries (masked keys) give 0.
+    /// </summary>
+    public static void Softmax(ReadOnlySpan<float> x, Span<float> output)
+    {
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, output);
+        TensorPrimitives.Exp(output, output);
+        TensorPrimitives.Multiply(output, 1f / TensorPrimitives.Sum(output), output);
+    }
+
     /// <summary>0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26 (|error| &lt; 1.5e-7).</summary>
     public static void Gelu(ReadOnlySpan<float> x, Span<float> output)
     {

@@ -68,7 +68,12 @@ public sealed class AdamWOptimizer
     public double Update()
     {
         double norm = GradientNorm();
-        if (!double.IsFinite(norm)) throw new InvalidOperationException($"the gradient norm is {norm}: training diverged (lower the learning rate)");
+        if (!double.IsFinite(norm))
+        {
+            var bad = Parameters.Where(p => !double.IsFinite(_train.SumOfSquares(p.Grad))).Select(p => p.Name).ToList();
+            throw new InvalidOperationException($"the gradient norm is {norm} at update {Step + 1} (not finite in {bad.Count} of {Parameters.Count} parameters: " +
+                $"{string.Join(", ", bad.Take(4))}{(bad.Count > 4 ? ", ..." : "")}): training diverged (lower the learning rate)");
+        }
         if (Options.MaxGradNorm > 0)
         {
             double coefficient = Options.MaxGradNorm / (norm + 1e-6); // as clip_grad_norm_

@@ -190,7 +190,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
                     for (int j = 0; j < visible; j++)
                         if (padding[bi * s + j] == 0) live[j] = float.NegativeInfinity;
                 if (TensorPrimitives.Max(live) == float.NegativeInfinity) live.Clear();
-                else TensorPrimitives.SoftMax(live, live);
+                else Activations.Softmax(live, live);
                 row[visible..].Clear();
             }
             if (mp is null)

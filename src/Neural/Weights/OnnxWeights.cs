@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text;
 using Rag.Neural.Tensors;
@@ -22,8 +21,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
     sealed record Initializer(string Name, int[] Shape, int DataType, int RawOffset, int RawLength, float[]? FloatData);
     sealed record Node(string OpType, string[] Inputs, string[] Outputs, Initializer? ConstantValue);
 
-    readonly MemoryMappedFile _map;
-    readonly MemoryMappedViewAccessor _view;
+    readonly MappedRegion _region;
     readonly byte* _base;
     readonly long _offset; // of the model inside Path (an assembly resource starts past the PE headers)
     Microsoft.Win32.SafeHandles.SafeFileHandle? _file; // opened on the first unaligned tensor, kept for the rest
@@ -43,9 +41,9 @@ public sealed unsafe class OnnxWeights : ITensorFile
     /// <summary>True when the graph computes GELU with Erf (HF "gelu"); false means the tanh form or none.</summary>
     public bool UsesErf { get; private set; }
 
-    OnnxWeights(string path, long offset, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePtr)
+    OnnxWeights(string path, long offset, MappedRegion region)
     {
-        Path = path; _offset = offset; _map = map; _view = view; _base = basePtr;
+        Path = path; _offset = offset; _region = region; _base = region.Pointer;
     }
 
     /// <summary>An ONNX model stored at [offset, offset + length) of a file: a .onnx file, or a resource inside an assembly.</summary>
@@ -56,28 +54,21 @@ public sealed unsafe class OnnxWeights : ITensorFile
         long size = length ?? fileLength - offset;
         if (offset < 0 || size <= 0 || offset + size > fileLength) throw new ModelLoadException($"ONNX model range [{offset}, {offset + size}) lies outside the file of {fileLength} bytes", path);
         if (size > int.MaxValue) throw new ModelLoadException("ONNX models over 2 GB (external data) are not supported", path);
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        MemoryMappedViewAccessor? view = null;
+        var region = MappedRegion.Open(path, offset, size);
         try
         {
-            view = map.CreateViewAccessor(offset, size, MemoryMappedFileAccess.Read);
-            byte* ptr = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
-            ptr += view.PointerOffset;
-            var weights = new OnnxWeights(path, offset, map, view, ptr);
-            weights.Parse(new ReadOnlySpan<byte>(ptr, (int)size));
+            var weights = new OnnxWeights(path, offset, region);
+            weights.Parse(new ReadOnlySpan<byte>(region.Pointer, (int)size));
             return weights;
         }
         catch (Exception e) when (e is not ModelLoadException)
         {
-            if (view is not null) { view.SafeMemoryMappedViewHandle.ReleasePointer(); view.Dispose(); }
-            map.Dispose();
+            region.Dispose();
             throw new ModelLoadException($"malformed ONNX model: {e.Message}", path, null, e);
         }
         catch
         {
-            if (view is not null) { view.SafeMemoryMappedViewHandle.ReleasePointer(); view.Dispose(); }
-            map.Dispose();
+            region.Dispose();
             throw;
         }
     }
@@ -312,9 +303,7 @@ public sealed unsafe class OnnxWeights : ITensorFile
         if (_disposed) return;
         _disposed = true;
         _file?.Dispose();
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
+        _region.Dispose();
     }
 
     /// <summary>The protobuf wire format (varints, fixed32/64, length-delimited), over a slice at a known absolute offset.</summary>

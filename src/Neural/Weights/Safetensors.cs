@@ -1,4 +1,3 @@
-using System.IO.MemoryMappedFiles;
 using System.Numerics.Tensors;
 using System.Text;
 using System.Text.Json;
@@ -35,8 +34,7 @@ public interface ITensorFile : IDisposable
 /// </summary>
 public sealed unsafe class SafetensorsFile : ITensorFile
 {
-    readonly MemoryMappedFile _map;
-    readonly MemoryMappedViewAccessor _view;
+    readonly MappedRegion _region;
     readonly byte* _base;
     readonly long _dataStart;
     bool _disposed;
@@ -45,10 +43,9 @@ public sealed unsafe class SafetensorsFile : ITensorFile
     public IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    SafetensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePtr, long dataStart,
-        Dictionary<string, TensorInfo> tensors, Dictionary<string, string> metadata)
+    SafetensorsFile(string path, MappedRegion region, long dataStart, Dictionary<string, TensorInfo> tensors, Dictionary<string, string> metadata)
     {
-        Path = path; _map = map; _view = view; _base = basePtr; _dataStart = dataStart; Tensors = tensors; Metadata = metadata;
+        Path = path; _region = region; _base = region.Pointer; _dataStart = dataStart; Tensors = tensors; Metadata = metadata;
     }
 
     public static SafetensorsFile Open(string path)
@@ -56,25 +53,20 @@ public sealed unsafe class SafetensorsFile : ITensorFile
         if (!File.Exists(path)) throw new ModelLoadException("safetensors file not found", path);
         long length = new FileInfo(path).Length;
         if (length < 8) throw new ModelLoadException($"file is truncated: {length} bytes, too short for the 8-byte header length", path);
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        MemoryMappedViewAccessor? view = null;
+        var region = MappedRegion.Open(path);
         try
         {
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* ptr = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
-            ptr += view.PointerOffset;
+            byte* ptr = region.Pointer;
             ulong headerLength = *(ulong*)ptr;
             if (headerLength > (ulong)(length - 8))
                 throw new ModelLoadException($"header length {headerLength} overruns the file of {length} bytes (truncated?)", path);
             long dataStart = 8 + (long)headerLength;
             var (tensors, metadata) = ParseHeader(path, new ReadOnlySpan<byte>(ptr + 8, (int)headerLength), length - dataStart);
-            return new SafetensorsFile(path, map, view, ptr, dataStart, tensors, metadata);
+            return new SafetensorsFile(path, region, dataStart, tensors, metadata);
         }
         catch
         {
-            if (view is not null) { view.SafeMemoryMappedViewHandle.ReleasePointer(); view.Dispose(); }
-            map.Dispose();
+            region.Dispose();
             throw;
         }
     }
@@ -172,9 +164,7 @@ public sealed unsafe class SafetensorsFile : ITensorFile
         // released here on explicit request; callers dispose only when no weights are in use.
         if (_disposed) return;
         _disposed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
+        _region.Dispose();
     }
 }
 
