@@ -168,7 +168,7 @@ public sealed class DocumentIngestion
     /// <summary>
     /// Makes the parent's child documents match the attachments its text came with: each is stored (blob, then row,
     /// then its ingest job, as an upload is) under an id derived from the parent and its index, so a retried job adds
-    /// none twice; one whose bytes changed (the message was replaced under its external id) is replaced and queued
+    /// none twice; one whose bytes or tags changed (the message was replaced under its external id) is replaced and queued
     /// again; one left queued by a run cut short before its job was queued is queued again (a second job for it
     /// is harmless: ingestion is idempotent); children that no longer come with the parent are deleted.
     /// Returns the ids of the children, in attachment order.
@@ -187,7 +187,7 @@ public sealed class DocumentIngestion
             var title = attachment.FileName ?? $"{parent.Title}, attachment {attachment.Index}";
             if (existing.TryGetValue(id, out var child))
             {
-                if (string.Equals(child.ContentHash, hash, StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(child.ContentHash, hash, StringComparison.OrdinalIgnoreCase) && child.Tags.SequenceEqual(parent.Tags, StringComparer.Ordinal))
                 {
                     if (child.Status == DocumentStatus.Queued) await EnqueueAsync(parent.TenantId, id, ct);
                     continue;

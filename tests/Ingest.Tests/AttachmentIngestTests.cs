@@ -13,8 +13,8 @@ public class AttachmentIngestTests
         Eml("Harbour survey", "The files are attached.", null,
             [.. files.Select(f => new Attachment(f.Name, "text/plain", Encoding.UTF8.GetBytes(f.Text)))]);
 
-    static async Task<string> SubmitAsync(Harness h, byte[] eml, string? externalId = null) =>
-        (await h.Ingestion.SubmitAsync(T, DocumentUpload.FromBytes("survey.eml", null, eml, externalId: externalId))).Document.Id;
+    static async Task<string> SubmitAsync(Harness h, byte[] eml, string? externalId = null, string[]? tags = null) =>
+        (await h.Ingestion.SubmitAsync(T, DocumentUpload.FromBytes("survey.eml", null, eml, externalId: externalId, tags: tags))).Document.Id;
 
     static async Task DrainAsync(IngestWorker worker)
     {
@@ -59,11 +59,12 @@ public class AttachmentIngestTests
         var before = await h.Store.Documents.ListChildrenAsync(T, mail);
         Assert.Equal(2, before.Count);
 
-        Assert.Equal(mail, await SubmitAsync(h, Mail(("a.txt", Harness.Prose(12, "ibis"))), externalId: "m-1"));
+        Assert.Equal(mail, await SubmitAsync(h, Mail(("a.txt", Harness.Prose(12, "ibis"))), externalId: "m-1", tags: ["birds"]));
         await DrainAsync(worker);
 
         var after = Assert.Single(await h.Store.Documents.ListChildrenAsync(T, mail));
         Assert.Equal(before[0].Id, after.Id); // the same attachment position keeps its document
+        Assert.Equal(["birds"], after.Tags); // the message's tags
         await h.AssertIndexedOnceAsync(after.Id);
         Assert.All(await h.Store.Chunks.GetChunksAsync(T, after.Id), c => Assert.Contains("ibis", c.Text));
         Assert.Null(await h.Store.Documents.GetAsync(T, before[1].Id));
