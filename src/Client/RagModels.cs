@@ -6,11 +6,14 @@ namespace Rag.Client;
 public sealed record RagDocument(
     string Id, string Title, string? FileName, string ContentType, long SizeBytes, string ContentHash,
     string? ExternalId, IReadOnlyList<string> Tags, string Status, string? Error, int ChunkCount,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ParentId = null, IReadOnlyList<RagChildDocument>? Attachments = null)
 {
     public bool IsIndexed => Status == "indexed";
     public bool IsFailed => Status == "failed";
 }
+
+/// <summary>A child document (an e-mail's attachment) as its parent's GET lists it.</summary>
+public sealed record RagChildDocument(string Id, string Title, string Status);
 
 /// <summary>Duplicate: the tenant already had these exact bytes, and this is that document.</summary>
 public sealed record RagUpload(RagDocument Document, bool Duplicate);

@@ -131,6 +131,9 @@ public sealed class LimitSettings
     /// <summary>Most characters of text one document may yield; a document over it ends failed, saying so.</summary>
     public int MaxExtractedChars { get; set; } = 64_000_000;
 
+    /// <summary>Most attachments of one e-mail that become documents of their own; the rest are only named in the message.</summary>
+    public int MaxAttachments { get; set; } = 50;
+
     /// <summary>Requests per minute per API key; 0 disables rate limiting.</summary>
     public int RequestsPerMinute { get; set; } = 600;
 

@@ -137,20 +137,97 @@ public sealed class DocumentIngestion
     }
 
     /// <summary>
-    /// Removes the document's row and chunk rows (one store call), its vectors, its lexical entries and its blob; false when unknown.
+    /// Removes the document's row and chunk rows (one store call), its vectors, its lexical entries and its blob, then
+    /// each of its child documents (an e-mail's attachments) the same way; false when the document is unknown.
     /// The row goes first: a job that is running sees it gone and undoes what it wrote, and readers
-    /// drop index hits whose chunk rows no longer exist, so a crash half-way leaks nothing.
+    /// drop index hits whose chunk rows no longer exist, so a crash half-way leaks nothing. Children are looked
+    /// for even when the row is already gone, so deleting again finishes a delete that was cut short.
     /// </summary>
     public async Task<bool> DeleteAsync(string tenantId, string documentId, CancellationToken ct = default)
     {
-        if (await _store.Documents.GetAsync(tenantId, documentId, ct) is null) return false;
-        var existed = await _store.Documents.DeleteAsync(tenantId, documentId, ct);
-        if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
-        await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
-        await _store.Blobs.DeleteAsync(tenantId, documentId, ct);
-        _logger.LogInformation("Deleted document {DocumentId} of tenant {TenantId}", documentId, tenantId);
+        var existed = false;
+        if (await _store.Documents.GetAsync(tenantId, documentId, ct) is not null)
+        {
+            existed = await _store.Documents.DeleteAsync(tenantId, documentId, ct);
+            if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
+            await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
+            await _store.Blobs.DeleteAsync(tenantId, documentId, ct);
+            _logger.LogInformation("Deleted document {DocumentId} of tenant {TenantId}", documentId, tenantId);
+        }
+        await DeleteChildrenAsync(tenantId, documentId, ct);
         return existed;
     }
+
+    /// <summary>Deletes every child document of the parent (whether or not its row still exists), each as <see cref="DeleteAsync"/> does.</summary>
+    internal async Task DeleteChildrenAsync(string tenantId, string parentId, CancellationToken ct)
+    {
+        foreach (var child in await _store.Documents.ListChildrenAsync(tenantId, parentId, ct))
+            await DeleteAsync(tenantId, child.Id, ct);
+    }
+
+    /// <summary>
+    /// Makes the parent's child documents match the attachments its text came with: each is stored (blob, then row,
+    /// then its ingest job, as an upload is) under an id derived from the parent and its index, so a retried job adds
+    /// none twice; one whose bytes or tags changed (the message was replaced under its external id) is replaced and queued
+    /// again; one left queued by a run cut short before its job was queued is queued again (a second job for it
+    /// is harmless: ingestion is idempotent); children that no longer come with the parent are deleted.
+    /// Returns the ids of the children, in attachment order.
+    /// </summary>
+    internal async Task<IReadOnlyList<string>> SyncChildrenAsync(DocumentRecord parent, IReadOnlyList<ExtractedAttachment> attachments, CancellationToken ct)
+    {
+        var existing = (await _store.Documents.ListChildrenAsync(parent.TenantId, parent.Id, ct)).ToDictionary(d => d.Id, StringComparer.Ordinal);
+        if (existing.Count == 0 && attachments.Count == 0) return [];
+        var ids = new List<string>(attachments.Count);
+        foreach (var attachment in attachments)
+        {
+            var id = ChildId(parent, attachment.Index);
+            ids.Add(id);
+            var hash = IngestPipeline.Sha256Hex(attachment.Content);
+            var now = _time.GetUtcNow();
+            var title = attachment.FileName ?? $"{parent.Title}, attachment {attachment.Index}";
+            if (existing.TryGetValue(id, out var child))
+            {
+                if (string.Equals(child.ContentHash, hash, StringComparison.OrdinalIgnoreCase) && child.Tags.SequenceEqual(parent.Tags, StringComparer.Ordinal))
+                {
+                    if (child.Status == DocumentStatus.Queued) await EnqueueAsync(parent.TenantId, id, ct);
+                    continue;
+                }
+                await _store.Blobs.SaveAsync(parent.TenantId, id, new MemoryStream(attachment.Content, writable: false), ct);
+                await _store.Documents.UpdateAsync(child with
+                {
+                    Title = title,
+                    FileName = attachment.FileName,
+                    ContentType = attachment.ContentType,
+                    ContentHash = hash,
+                    SizeBytes = attachment.Content.Length,
+                    Tags = parent.Tags,
+                    Status = DocumentStatus.Queued,
+                    Error = null,
+                    UpdatedAt = now,
+                }, ct);
+                await EnqueueAsync(parent.TenantId, id, ct);
+                continue;
+            }
+            await _store.Blobs.SaveAsync(parent.TenantId, id, new MemoryStream(attachment.Content, writable: false), ct);
+            var document = new DocumentRecord(
+                Id: id, TenantId: parent.TenantId, Title: title, FileName: attachment.FileName, ContentType: attachment.ContentType,
+                ContentHash: hash, SizeBytes: attachment.Content.Length, ExternalId: null, Tags: parent.Tags, Status: DocumentStatus.Queued,
+                Error: null, ChunkCount: 0, CreatedAt: now, UpdatedAt: now, ParentId: parent.Id);
+            // Absent unless a run of the same job raced this one here; that run queues it.
+            if (await _store.Documents.AddIfAbsentAsync(document, ct))
+            {
+                var job = await EnqueueAsync(parent.TenantId, id, ct);
+                _logger.LogInformation("Queued attachment {Title} of document {ParentId} as document {DocumentId}; job {JobId}", title, parent.Id, id, job.Id);
+            }
+        }
+        foreach (var stale in existing.Keys.Except(ids, StringComparer.Ordinal))
+            await DeleteAsync(parent.TenantId, stale, ct);
+        return ids;
+    }
+
+    /// <summary>The id of the parent's attachment at this index: the same for every run, unique across parents (ids are global).</summary>
+    internal static string ChildId(DocumentRecord parent, int index) =>
+        IngestPipeline.Sha256Hex(System.Text.Encoding.UTF8.GetBytes($"attachment\n{parent.TenantId}\n{parent.Id}\n{index}"))[..32];
 
     /// <summary>
     /// Queues the document for ingestion again (e.g. after it failed, or after the encoder changed); the job id, or null

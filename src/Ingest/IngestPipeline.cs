@@ -31,10 +31,12 @@ public sealed class IngestPipeline
     readonly IVectorIndex? _vectors;
     readonly IEmbeddingGenerator<string, Embedding<float>>? _embedder;
     readonly IngestOptions _options;
+    readonly DocumentIngestion _documents;
     readonly ILogger _logger;
 
     /// <param name="vectors">Needed when an embedder is given; without an embedder only BM25 is built.</param>
     /// <param name="embedder">The context encoder; null = no dense index.</param>
+    /// <param name="documents">Stores and deletes child documents (an e-mail's attachments); by default one over the same stores.</param>
     public IngestPipeline(
         IRagStore store,
         ExtractorRegistry extractors,
@@ -43,12 +45,14 @@ public sealed class IngestPipeline
         IngestOptions options,
         IVectorIndex? vectors = null,
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null,
-        ILogger<IngestPipeline>? logger = null)
+        ILogger<IngestPipeline>? logger = null,
+        DocumentIngestion? documents = null)
     {
         if (embedder is not null && vectors is null)
             throw new InvalidOperationException("An embedding generator is configured but no IVectorIndex is registered to hold its vectors.");
         (_store, _extractors, _chunker, _lexical, _options, _vectors, _embedder) = (store, extractors, chunker, lexical, options, vectors, embedder);
         _logger = logger ?? NullLogger<IngestPipeline>.Instance;
+        _documents = documents ?? new DocumentIngestion(store, extractors, lexical, options, vectors);
     }
 
     public bool HasDenseIndex => _embedder is not null;
@@ -177,6 +181,9 @@ public sealed class IngestPipeline
             progress?.Report(new IngestProgress(documentId, IngestStep.Save, rows.Length, rows.Length));
         }
 
+        // Attachments become documents of their own, queued as uploads are (before the re-read below, which undoes them on a delete).
+        var children = await _documents.SyncChildrenAsync(document, text.Attachments, ct);
+
         // Mark indexed, unless the document was deleted or re-uploaded meanwhile.
         var current = await _store.Documents.GetAsync(tenantId, documentId, ct);
         if (current is null) // deleted between our last write and now: undo what we wrote
@@ -193,22 +200,23 @@ public sealed class IngestPipeline
             await _store.Documents.SetStatusAsync(tenantId, documentId, DocumentStatus.Indexed, null, ct);
         progress?.Report(new IngestProgress(documentId, IngestStep.MarkIndexed, 1, 1));
         IngestTelemetry.Passages.Add(rows.Length);
-        _logger.LogInformation("Indexed document {DocumentId} of tenant {TenantId}: {Chunks} chunks, dense index {Dense}",
-            documentId, tenantId, rows.Length, _embedder is not null);
+        _logger.LogInformation("Indexed document {DocumentId} of tenant {TenantId}: {Chunks} chunks, {Children} child documents, dense index {Dense}",
+            documentId, tenantId, rows.Length, children.Count, _embedder is not null);
         return IngestOutcome.Indexed;
     }
 
-    /// <summary>Removes a document's vectors and lexical entries (its chunk rows go with its row).</summary>
+    /// <summary>Removes a document's vectors and lexical entries (its chunk rows go with its row) and its child documents.</summary>
     async Task RemoveIndexEntriesAsync(string tenantId, string documentId, CancellationToken ct)
     {
         if (_vectors is not null) await _vectors.DeleteDocumentAsync(tenantId, documentId, ct);
         await _lexical.DeleteDocumentAsync(tenantId, documentId, ct);
+        await _documents.DeleteChildrenAsync(tenantId, documentId, ct);
     }
 
     async Task<IngestOutcome> FailAsync(DocumentRecord document, string error, CancellationToken ct)
     {
         _logger.LogWarning("Document {DocumentId} of tenant {TenantId} failed: {Error}", document.Id, document.TenantId, error);
-        // Entries from an earlier version of this document (same external id) no longer describe its content.
+        // Entries (and child documents) from an earlier version of this document (same external id) no longer describe its content.
         await RemoveIndexEntriesAsync(document.TenantId, document.Id, ct);
         await _store.Chunks.ReplaceChunksAsync(document.TenantId, document.Id, [], ct);
         await _store.Documents.SetStatusAsync(document.TenantId, document.Id, DocumentStatus.Failed, error, ct);

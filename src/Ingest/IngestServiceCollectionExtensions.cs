@@ -16,7 +16,7 @@ public static class IngestServiceCollectionExtensions
         services.AddRagIngest(o =>
         {
             o.MaxUploadBytes = options.Limits.MaxUploadBytes;
-            o.Extraction = o.Extraction with { MaxChars = options.Limits.MaxExtractedChars };
+            o.Extraction = o.Extraction with { MaxChars = options.Limits.MaxExtractedChars, MaxAttachments = options.Limits.MaxAttachments };
             o.Ocr = o.Ocr with
             {
                 Enabled = options.Ocr.Enabled,
@@ -67,7 +67,8 @@ public static class IngestServiceCollectionExtensions
             sp.GetRequiredService<IngestOptions>(),
             sp.GetService<IVectorIndex>(),
             sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
-            sp.GetService<ILogger<IngestPipeline>>()));
+            sp.GetService<ILogger<IngestPipeline>>(),
+            sp.GetRequiredService<DocumentIngestion>()));
         services.TryAddSingleton(sp => new DocumentIngestion(
             sp.GetRequiredService<IRagStore>(),
             sp.GetRequiredService<ExtractorRegistry>(),

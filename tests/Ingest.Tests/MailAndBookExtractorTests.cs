@@ -47,26 +47,62 @@ public class EmlExtractorTests
     }
 
     [Fact]
-    public async Task AttachmentsOfSupportedTypesFollowUnderTheirFileNames()
+    public async Task AttachmentsAreListedByNameAndThoseOfReadableTypesComeBackAsDocumentsOfTheirOwn()
     {
         var csv = Encoding.UTF8.GetBytes("Region,Revenue\nEMEA,4.1M\nAPAC,2.7M\n");
         var note = Encoding.UTF8.GetBytes("# Agenda\n\nBudget review first.");
+        byte[] brokenDeck = [80, 75, 3, 4, 9, 9];
         var eml = Eml("Harbour survey", "Figures attached.",
             html: null,
             new Attachment("figures.csv", "text/csv", csv),
             new Attachment("agenda.md", "application/octet-stream", note),
             new Attachment("archive.bin", "application/x-thing", [1, 2, 3, 0, 255]),
-            new Attachment("broken.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", [80, 75, 3, 4, 9, 9]));
+            new Attachment("broken.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", brokenDeck));
         var result = await Extractor().ExtractAsync(eml);
 
-        Assert.StartsWith(Header + "\n\nFigures attached.\n\nAttachment: figures.csv\n\nRegion: EMEA; Revenue: 4.1M\n\nRegion: APAC; Revenue: 2.7M\n\n" +
-            "Attachment: agenda.md\n\nAgenda\n\nBudget review first.\n\nAttachment: archive.bin\n\n(not read: unsupported type application/x-thing)\n\n" +
-            "Attachment: broken.pptx\n\n(not read: The .pptx file is corrupt or not a PowerPoint deck", result.Text);
-        Assert.Equal(["Attachment: figures.csv", "Attachment: agenda.md", "Attachment: agenda.md > Agenda", "Attachment: archive.bin", "Attachment: broken.pptx"],
-            result.Sections.Select(s => s.HeadingPath));
-        // The spreadsheet's rows stay records: a chunk never splits one.
-        var rows = result.Records.Select(r => result.Text[r.Start..r.End]).ToList();
-        Assert.Equal(["Region: EMEA; Revenue: 4.1M\n\nRegion: APAC; Revenue: 2.7M"], rows.Select(r => r.TrimEnd()));
+        // Named, not inlined: the text of a readable attachment is its own document's.
+        Assert.Equal(Header + "\n\nFigures attached.\n\nAttachments\n\nfigures.csv\nagenda.md\narchive.bin (not read: unsupported type application/x-thing)\nbroken.pptx",
+            result.Text);
+        Assert.Equal(["Attachments"], result.Sections.Select(s => s.HeadingPath));
+        Assert.Empty(result.Records);
+        // A broken file of a readable type is still a document: it fails there with its own error.
+        Assert.Equal([(1, "figures.csv", "text/csv"), (2, "agenda.md", "text/markdown"), (4, "broken.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation")],
+            result.Attachments.Select(x => (x.Index, x.FileName!, x.ContentType)));
+        Assert.Equal([csv, note, brokenDeck], result.Attachments.Select(x => x.Content));
+    }
+
+    [Fact]
+    public async Task AMessageWithOnlyAnAttachmentIsIndexedAndPastTheCapAttachmentsAreOnlyNamed()
+    {
+        var registry = ExtractorRegistry.CreateDefault(new IngestOptions { Extraction = new ExtractionLimits { MaxAttachments = 2 } });
+        var eml = Eml("Harbour survey", plain: "", html: null,
+            new Attachment("one.txt", "text/plain", Encoding.UTF8.GetBytes("first")),
+            new Attachment("two.txt", "text/plain", Encoding.UTF8.GetBytes("second")),
+            new Attachment("three.txt", "text/plain", Encoding.UTF8.GetBytes("third")));
+        var result = await registry.Extractors.Single(e => e.Format == "eml").ExtractAsync(eml);
+
+        Assert.Equal(Header + "\n\nAttachments\n\none.txt\ntwo.txt\nthree.txt (not read: over the limit of 2 attachments per message, Rag:Limits:MaxAttachments)", result.Text);
+        Assert.Equal(["one.txt", "two.txt"], result.Attachments.Select(x => x.FileName));
+
+        // Only unreadable attachments and no body: nothing to index, as before.
+        var unreadable = Eml("Harbour survey", plain: "", html: null, new Attachment("archive.bin", "application/x-thing", [1, 2, 3]));
+        var e = await Assert.ThrowsAsync<ExtractionException>(() => Extractor().ExtractAsync(unreadable));
+        Assert.StartsWith("The e-mail has no text", e.Message);
+    }
+
+    [Fact]
+    public async Task TheAttachmentsOfAForwardedMessageAreDocumentsOfTheOuterMessage()
+    {
+        var inner = Eml("Original report", "The pier needs repair.", null, new Attachment("pier.txt", "text/plain", Encoding.UTF8.GetBytes("Pier photos.")));
+        var eml = Eml("Fwd: Original report", "See below.", null,
+            new Attachment("outer.txt", "text/plain", Encoding.UTF8.GetBytes("Cover note.")),
+            new Attachment("older.eml", "message/rfc822", inner));
+        var result = await Extractor().ExtractAsync(eml);
+
+        Assert.Contains("See below.\n\nAttachments\n\nouter.txt\n\nAttachment: older.eml\n\nSubject: Original report\n", result.Text);
+        Assert.EndsWith("The pier needs repair.\n\nAttachments\n\npier.txt", result.Text);
+        Assert.Equal(["Attachments", "Attachment: older.eml", "Attachment: older.eml > Attachments"], result.Sections.Select(s => s.HeadingPath));
+        Assert.Equal([(1, "outer.txt"), (2, "pier.txt")], result.Attachments.Select(x => (x.Index, x.FileName!)));
     }
 
     [Fact]

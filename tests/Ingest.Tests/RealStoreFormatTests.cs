@@ -71,7 +71,8 @@ public sealed partial class RealStoreTests
         Assert.Equal("Tales of the Coast", (await IndexedAsync(book)).Title);
         Assert.Equal(mail, (await TopChunkAsync("divers wrecks")).DocumentId);
         var apac = await TopChunkAsync("APAC revenue");
-        Assert.Equal((mail, "Attachment: figures.csv"), (apac.DocumentId, apac.HeadingPath!));
+        var figuresDoc = await IndexedAsync(apac.DocumentId); // the attachment is a document of its own
+        Assert.Equal(("figures.csv", mail), (figuresDoc.Title, figuresDoc.ParentId));
         Assert.Contains("Region: APAC; Revenue: 2.7M", apac.Text);
         var lantern = await TopChunkAsync("brass lantern");
         Assert.Equal((book, "The Lighthouse"), (lantern.DocumentId, lantern.HeadingPath!));
@@ -149,5 +150,66 @@ public sealed partial class RealStoreTests
         Assert.Equal(earlierChunks, (await _store.Chunks.GetChunksAsync(_tenant, earlier)).Select(c => c.Text));
         Assert.Equal(earlier, await TopDocumentAsync("heron"));
         Assert.Equal(await _store.Chunks.CountChunksAsync(_tenant), _bm25.Count(_tenant));
+    }
+
+    [Fact]
+    public async Task AnEmailsAttachmentsAreDocumentsOfTheirOwnFoundBySearchListedUnderItAndDeletedWithIt()
+    {
+        var (ingestion, pipeline, worker) = Wire(_store);
+        var other = (await _store.Tenants.CreateTenantAsync("other")).Id;
+        var docx = SampleFiles.Docx([("Heading1", "Koala care"), (null, "Koalas sleep for twenty hours in the eucalyptus canopy.")]);
+        var eml = MailAndBookSamples.Eml("Harbour survey", "The divers found three wrecks near the pier.", null,
+            new MailAndBookSamples.Attachment("notes.txt", "text/plain", Encoding.UTF8.GetBytes("The lighthouse keeper polishes the brass lantern every Sunday.")),
+            new MailAndBookSamples.Attachment("koalas.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx),
+            new MailAndBookSamples.Attachment("setup.exe", "application/x-msdownload", [0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0]),
+            new MailAndBookSamples.Attachment("broken.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "PK\x03\x04 not a zip"u8.ToArray()));
+        var mail = await SubmitAsync(ingestion, "survey.eml", eml);
+        var earlier = await SubmitAsync(ingestion, "earlier.txt", Encoding.UTF8.GetBytes(Harness.Prose(20, "heron")));
+        while (await worker.RunOnceAsync()) { }
+
+        await IndexedAsync(mail);
+        var children = await _store.Documents.ListChildrenAsync(_tenant, mail);
+        Assert.Equal(["notes.txt", "koalas.docx", "broken.docx"], children.Select(c => c.Title));
+        Assert.All(children, c => Assert.Equal(mail, c.ParentId));
+        await IndexedAsync(children[0].Id);
+        await IndexedAsync(children[1].Id);
+        Assert.Equal(DocumentStatus.Failed, children[2].Status); // the broken one fails on its own, with its error
+        Assert.Contains("is corrupt or not", children[2].Error);
+        var messageText = string.Join("\n", (await _store.Chunks.GetChunksAsync(_tenant, mail)).Select(c => c.Text));
+        Assert.Contains("notes.txt", messageText); // the message still says what was attached...
+        Assert.Contains("setup.exe (not read: unsupported type application/x-msdownload)", messageText);
+        Assert.DoesNotContain("lantern", messageText); // ...but not what the attachments say
+
+        var lantern = await TopChunkAsync("brass lantern");
+        Assert.Equal(children[0].Id, lantern.DocumentId);
+        Assert.Equal(children[1].Id, (await TopChunkAsync("koalas eucalyptus")).DocumentId);
+        Assert.Equal(3 + 1 + 1, (await _store.Documents.ListAsync(_tenant, 0, 10)).Total); // 3 children, the message, earlier.txt
+
+        // The same job again (a retry) adds no child twice.
+        Assert.Equal(IngestOutcome.Indexed, await pipeline.RunAsync(_tenant, mail));
+        while (await worker.RunOnceAsync()) { }
+        Assert.Equal(children.Select(c => c.Id), (await _store.Documents.ListChildrenAsync(_tenant, mail)).Select(c => c.Id));
+        Assert.Equal(5, (await _store.Documents.ListAsync(_tenant, 0, 10)).Total);
+        Assert.Equal(await _store.Chunks.CountChunksAsync(_tenant), _bm25.Count(_tenant));
+
+        // Another tenant sees none of it.
+        Assert.Empty(await _bm25.SearchAsync("brass lantern", new SearchFilter(other), 5));
+        Assert.Null(await _store.Documents.GetAsync(other, children[0].Id));
+        Assert.Empty(await _store.Documents.ListChildrenAsync(other, mail));
+        Assert.False(await ingestion.DeleteAsync(other, mail));
+        Assert.NotNull(await _store.Documents.GetAsync(_tenant, children[0].Id));
+
+        Assert.True(await ingestion.DeleteAsync(_tenant, mail));
+        foreach (var child in children)
+        {
+            Assert.Null(await _store.Documents.GetAsync(_tenant, child.Id));
+            Assert.Empty(await _store.Chunks.GetChunksAsync(_tenant, child.Id));
+            Assert.Null(await _store.Blobs.OpenAsync(_tenant, child.Id));
+        }
+        Assert.Empty(await _bm25.SearchAsync("brass lantern", new SearchFilter(_tenant), 5));
+        await IndexedAsync(earlier); // nothing else touched
+        Assert.Equal(earlier, await TopDocumentAsync("heron"));
+        Assert.Equal(await _store.Chunks.CountChunksAsync(_tenant), _bm25.Count(_tenant));
+        Assert.Equal((await _store.Chunks.GetChunksAsync(_tenant, earlier)).Count, (int)await _vectors.CountAsync(_tenant));
     }
 }

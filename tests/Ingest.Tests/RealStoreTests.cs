@@ -37,8 +37,8 @@ public sealed partial class RealStoreTests : IAsyncLifetime
     {
         var options = new IngestOptions { Chunking = new ChunkingOptions { MaxTokens = 64, OverlapTokens = 8 }, EmbeddingBatchSize = 8, LeaseDuration = TimeSpan.FromSeconds(5) };
         var registry = ExtractorRegistry.CreateDefault(options);
-        var pipeline = new IngestPipeline(store, registry, new TextChunker(options.Chunking), _bm25, options, vectors ?? _vectors, new FakeEmbedder());
         var ingestion = new DocumentIngestion(store, registry, _bm25, options, vectors ?? _vectors);
+        var pipeline = new IngestPipeline(store, registry, new TextChunker(options.Chunking), _bm25, options, vectors ?? _vectors, new FakeEmbedder(), documents: ingestion);
         return (ingestion, pipeline, new IngestWorker(store, [new IngestJobHandler(pipeline, store)], options));
     }
 

@@ -119,6 +119,8 @@ internal sealed class InMemoryStores : IChunkStore, IDocumentStore
     }
 
     public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task<bool> AddIfAbsentAsync(DocumentRecord document, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task<IReadOnlyList<DocumentRecord>> ListChildrenAsync(string tenantId, string parentId, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
     public Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
     public Task<Page<DocumentRecord>> ListAsync(string tenantId, int offset, int limit, string? titleContains = null, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
     public Task UpdateAsync(DocumentRecord document, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");

@@ -111,9 +111,10 @@ public static class DocumentsApi
         return TypedResults.Ok(new DocumentPage(page.Items.Select(DocumentDto.From).ToList(), page.Total, page.Offset, page.Limit));
     }
 
+    /// <summary>The document, with the child documents (an e-mail's attachments) it has.</summary>
     static async Task<Results<Ok<DocumentDto>, ProblemHttpResult>> Get(string id, ClaimsPrincipal user, IRagStore store, CancellationToken ct) =>
         await store.Documents.GetAsync(user.Tenant(), id, ct) is { } doc
-            ? TypedResults.Ok(DocumentDto.From(doc))
+            ? TypedResults.Ok(DocumentDto.From(doc, await store.Documents.ListChildrenAsync(user.Tenant(), id, ct)))
             : NotFound(id);
 
     static async Task<Results<Ok<IReadOnlyList<ChunkDto>>, ProblemHttpResult>> Chunks(string id, ClaimsPrincipal user, IRagStore store, CancellationToken ct)

@@ -7,9 +7,11 @@ namespace Rag.Ingest;
 /// <summary>
 /// .eml: an RFC 5322 message parsed with MimeKit. Subject, From, To, Cc and Date open the text as a header block;
 /// the plain-text body follows, or the HTML body read as an .html upload is when the message has no plain part.
-/// Each attachment of a supported type is read by its own extractor and follows under the heading
-/// "Attachment: NAME" (a forwarded message likewise, recursively); an attachment that cannot be read is named with
-/// the reason. The title is the Subject.
+/// Then the attachments are listed by name under "Attachments": each of a type the registry reads is returned in
+/// <see cref="ExtractedText.Attachments"/> (ingestion makes it a document of its own, whose parent is the message),
+/// up to <see cref="ExtractionLimits.MaxAttachments"/>; any other is named with the reason it is not read. A forwarded
+/// message stays part of the message: it follows under "Attachment: NAME" (recursively, its own attachments becoming
+/// documents of the outermost message). The title is the Subject.
 /// </summary>
 public sealed partial class EmlExtractor(ExtractorRegistry attachments, ExtractionLimits? limits = null) : ITextExtractor
 {
@@ -38,12 +40,20 @@ public sealed partial class EmlExtractor(ExtractorRegistry attachments, Extracti
             throw new ExtractionException($"The .eml file is not an e-mail message (its MIME headers cannot be read): {e.Message}", e);
         }
         var builder = new TextBuilder(_limits) { Title = message.Subject };
-        if (!await WriteMessageAsync(builder, message, level: 0, ct)) throw new ExtractionException("The e-mail has no text: no body and no readable attachment.");
-        return builder.Build();
+        var walk = new Walk();
+        if (!await WriteMessageAsync(builder, message, level: 0, walk, ct)) throw new ExtractionException("The e-mail has no text: no body and no readable attachment.");
+        return builder.Build() with { Attachments = walk.Documents };
     }
 
-    /// <summary>The header block, the body and the attachments; false when neither body nor attachment had text.</summary>
-    async Task<bool> WriteMessageAsync(TextBuilder b, MimeMessage message, int level, CancellationToken ct)
+    /// <summary>The attachments met so far in the whole message (forwarded ones included), and those that are documents.</summary>
+    sealed class Walk
+    {
+        public int Seen;
+        public List<ExtractedAttachment> Documents { get; } = [];
+    }
+
+    /// <summary>The header block, the body and the attachments; false when the message has no body text and no readable attachment.</summary>
+    async Task<bool> WriteMessageAsync(TextBuilder b, MimeMessage message, int level, Walk walk, CancellationToken ct)
     {
         CheckStructure(message.Body);
         b.Paragraph();
@@ -74,78 +84,93 @@ public sealed partial class EmlExtractor(ExtractorRegistry attachments, Extracti
             anyText = b.Length > start;
         }
 
+        // Files are listed by name (their text is their own document's); forwarded messages follow in full.
+        var listed = new List<string>();
+        var forwarded = new List<(string Name, MimeMessage Message)>();
+        var inner = level + 1;
         foreach (var attachment in message.Attachments)
         {
             ct.ThrowIfCancellationRequested();
-            anyText |= await WriteAttachmentAsync(b, attachment, level + 1, ct);
+            switch (attachment)
+            {
+                case MessagePart { Message: { } attached } when inner <= MaxNesting:
+                    forwarded.Add((attachment.ContentDisposition?.FileName ?? attached.Subject ?? "forwarded message", attached));
+                    break;
+                case MimePart part when inner <= MaxNesting && IsMessage(part):
+                    // A forwarded message sent base64-encoded (MimeKit parses only an unencoded one as a MessagePart).
+                    using (var decoded = new MemoryStream())
+                    {
+                        if (part.Content is not null) await part.Content.DecodeToAsync(decoded, ct);
+                        decoded.Position = 0;
+                        try
+                        {
+                            var loaded = await MimeMessage.LoadAsync(decoded, ct);
+                            forwarded.Add((part.FileName ?? loaded.Subject ?? "forwarded message", loaded));
+                        }
+                        catch (FormatException e)
+                        {
+                            listed.Add(NotRead(part.FileName ?? "forwarded message", $"not an e-mail message: {e.Message}"));
+                        }
+                    }
+                    break;
+                case MimePart part:
+                    var (entry, isDocument) = await ListAsync(part, walk, ct);
+                    listed.Add(entry);
+                    anyText |= isDocument;
+                    break;
+            }
+        }
+        if (listed.Count > 0)
+        {
+            b.Heading(inner, "Attachments");
+            foreach (var entry in listed)
+            {
+                b.Line();
+                b.Write(entry);
+                b.Line();
+            }
+        }
+        foreach (var (name, fwd) in forwarded)
+        {
+            b.Heading(inner, "Attachment: " + name);
+            anyText |= await WriteMessageAsync(b, fwd, inner, walk, ct);
         }
         return anyText;
-    }
-
-    async Task<bool> WriteAttachmentAsync(TextBuilder b, MimeEntity attachment, int level, CancellationToken ct)
-    {
-        switch (attachment)
-        {
-            case MessagePart { Message: { } inner } when level <= MaxNesting:
-                b.Heading(level, "Attachment: " + (attachment.ContentDisposition?.FileName ?? inner.Subject ?? "forwarded message"));
-                return await WriteMessageAsync(b, inner, level, ct);
-            case MimePart part when level <= MaxNesting && IsMessage(part):
-                // A forwarded message sent base64-encoded (MimeKit parses only an unencoded one as a MessagePart).
-                MimeMessage forwarded;
-                using (var decoded = new MemoryStream())
-                {
-                    if (part.Content is not null) await part.Content.DecodeToAsync(decoded, ct);
-                    decoded.Position = 0;
-                    try { forwarded = await MimeMessage.LoadAsync(decoded, ct); }
-                    catch (FormatException e) { return NotRead(b, level, part.FileName ?? "forwarded message", $"not an e-mail message: {e.Message}"); }
-                }
-                b.Heading(level, "Attachment: " + (part.FileName ?? forwarded.Subject ?? "forwarded message"));
-                return await WriteMessageAsync(b, forwarded, level, ct);
-            case MimePart part:
-                var name = part.FileName ?? "unnamed attachment";
-                var text = await ReadAsync(part, ct);
-                if (text.Error is not null) return NotRead(b, level, name, text.Error);
-                b.Heading(level, "Attachment: " + name);
-                b.Append(text.Text!, levelOffset: level);
-                return true;
-            default:
-                return false;
-        }
     }
 
     static bool IsMessage(MimePart part) =>
         part.ContentType.IsMimeType("message", "rfc822") || string.Equals(Path.GetExtension(part.FileName), ".eml", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Names an attachment that has no text, and why, so the message still says it was there.</summary>
-    static bool NotRead(TextBuilder b, int level, string name, string reason)
+    /// <summary>How an attachment is named in the list, and whether it is a document of its own (then it is added to the walk's).</summary>
+    async Task<(string Entry, bool IsDocument)> ListAsync(MimePart part, Walk walk, CancellationToken ct)
     {
-        b.Heading(level, "Attachment: " + name);
-        b.Paragraph();
-        b.Write($"(not read: {reason})");
-        b.Paragraph();
-        return false;
-    }
-
-    /// <summary>An attachment's text through the extractor its name or type selects, or why it has none.</summary>
-    async Task<(ExtractedText? Text, string? Error)> ReadAsync(MimePart part, CancellationToken ct)
-    {
+        var index = ++walk.Seen;
+        var fileName = CleanFileName(part.FileName);
+        var name = fileName ?? $"attachment {index}";
+        if (walk.Documents.Count >= _limits.MaxAttachments)
+            return (NotRead(name, $"over the limit of {_limits.MaxAttachments} attachments per message, Rag:Limits:MaxAttachments"), false);
+        if (part.Content is null) return (NotRead(name, "the part is empty"), false);
         using var decoded = new MemoryStream();
-        if (part.Content is null) return (null, "the part is empty");
         await part.Content.DecodeToAsync(decoded, ct);
         var bytes = decoded.ToArray();
-        if (bytes.Length == 0) return (null, "the part is empty");
-        var extractor = attachments.Resolve(part.FileName, part.ContentType.MimeType, bytes.AsSpan(0, Math.Min(16, bytes.Length)));
-        if (extractor is null) return (null, $"unsupported type {part.ContentType.MimeType}");
-        try
-        {
-            var text = await extractor.ExtractAsync(bytes, ct);
-            return TextDecoding.IsBlank(text.Text) ? (null, "no text") : (text, null);
-        }
-        catch (ExtractionException e)
-        {
-            return (null, e.Message); // one unreadable attachment does not fail the message
-        }
+        if (bytes.Length == 0) return (NotRead(name, "the part is empty"), false);
+        var extractor = attachments.Resolve(fileName, part.ContentType.MimeType, bytes.AsSpan(0, Math.Min(16, bytes.Length)));
+        if (extractor is null) return (NotRead(name, $"unsupported type {part.ContentType.MimeType}"), false);
+        // Read as its own document, so a broken one fails there with its own error and the message is indexed regardless.
+        walk.Documents.Add(new ExtractedAttachment(index, fileName, extractor.ContentTypes[0], bytes));
+        return (name, true);
     }
+
+    /// <summary>An attachment's name as a file name: no folders, no control characters; null when it has none.</summary>
+    static string? CleanFileName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return null;
+        var clean = string.Concat(Path.GetFileName(name.Replace('\\', '/')).Where(c => !char.IsControl(c))).Trim();
+        return clean.Length == 0 ? null : clean;
+    }
+
+    /// <summary>Names an attachment that is not read, and why, so the message still says it was there.</summary>
+    static string NotRead(string name, string reason) => $"{name} (not read: {reason})";
 
     /// <summary>
     /// MimeKit reads damaged messages leniently; a multipart whose boundary never occurs comes back with no parts

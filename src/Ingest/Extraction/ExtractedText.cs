@@ -27,12 +27,25 @@ public sealed record ExtractedText(string Text, IReadOnlyList<Section> Sections,
 
     public IReadOnlyList<RecordBlock> Records { get; init; } = [];
 
+    /// <summary>
+    /// Files carried inside this one that are documents of their own (an e-mail's attachments of readable types): the
+    /// text names them but does not hold theirs; ingestion stores each as a document whose parent is this one.
+    /// </summary>
+    public IReadOnlyList<ExtractedAttachment> Attachments { get; init; } = [];
+
     /// <summary>What the page numbers count (a deck's pages are its slides), so citations name them as the format does.</summary>
     public PageKind PageKind { get; init; } = PageKind.Page;
 
     /// <summary>"p. 7", "slide 7"; null for text without pages.</summary>
     public string? PageLabel(int? page) => page is { } p ? PageLabels.Of(PageKind, p) : null;
 }
+
+/// <summary>
+/// A file carried inside a document, to be ingested as a document of its own. Index is its position among the
+/// carrier's attachments (1-based, stable for the same bytes), from which the child document's id is derived;
+/// ContentType is the canonical type of the extractor that reads it.
+/// </summary>
+public sealed record ExtractedAttachment(int Index, string? FileName, string ContentType, byte[] Content);
 
 /// <summary>Turns one file format into plain text with headings and pages.</summary>
 public interface ITextExtractor

@@ -30,8 +30,15 @@ public sealed record ExtractionLimits
     /// <summary>Below this many uncompressed bytes the ratio is not checked (a tiny file may compress very well).</summary>
     public long RatioFloorBytes { get; init; } = 10L * 1024 * 1024;
 
+    /// <summary>
+    /// Most attachments of one e-mail that become documents of their own (Rag:Limits:MaxAttachments); those past it are
+    /// only named in the message's text.
+    /// </summary>
+    public int MaxAttachments { get; init; } = 50;
+
     public void Validate()
     {
+        if (MaxAttachments < 0) throw new ArgumentOutOfRangeException(nameof(MaxAttachments), "MaxAttachments must not be negative.");
         if (MaxChars < 1) throw new ArgumentOutOfRangeException(nameof(MaxChars), "MaxExtractedChars must be at least 1.");
         if (MaxUnzippedBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxUnzippedBytes), "MaxUnzippedBytes must be at least 1.");
         if (MaxExpansionRatio < 1) throw new ArgumentOutOfRangeException(nameof(MaxExpansionRatio), "MaxExpansionRatio must be at least 1.");

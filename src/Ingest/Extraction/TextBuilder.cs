@@ -93,41 +93,6 @@ internal sealed class TextBuilder(ExtractionLimits? limits = null)
         _pageStart = _text.Length;
     }
 
-    /// <summary>
-    /// Appends the text of a file carried inside this one (an e-mail's attachment) paragraph by paragraph: its
-    /// headings open sections <paramref name="levelOffset"/> levels deeper, and its records stay records. Its page
-    /// numbers are not kept: they count the inner file's pages, not this document's.
-    /// </summary>
-    public void Append(ExtractedText inner, int levelOffset)
-    {
-        var text = inner.Text;
-        var headings = inner.Sections.GroupBy(s => s.Start).ToDictionary(g => g.Key, g => g.First().HeadingPath);
-        var records = inner.Records.OrderBy(r => r.Start).ToArray();
-        var r = 0;
-        for (var pos = 0; pos < text.Length;)
-        {
-            var end = text.IndexOf("\n\n", pos, StringComparison.Ordinal);
-            if (end < 0) end = text.Length;
-            var paragraph = text[pos..end];
-            while (r < records.Length && records[r].End <= pos) r++;
-            if (headings.TryGetValue(pos, out var path))
-            {
-                Heading(levelOffset + path.Split(" > ").Length, paragraph);
-            }
-            else if (r < records.Length && records[r].Start <= pos)
-            {
-                Record(paragraph);
-            }
-            else
-            {
-                Paragraph();
-                Write(paragraph, preserve: true);
-                Paragraph();
-            }
-            pos = end + 2;
-        }
-    }
-
     /// <summary>The title the document declares (see <see cref="ExtractedText.Title"/>).</summary>
     public string? Title { get; set; }
 

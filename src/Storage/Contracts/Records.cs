@@ -25,7 +25,8 @@ public sealed record DocumentRecord(
     string? Error,
     int ChunkCount,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? ParentId = null); // the document this one came out of (an e-mail's attachment names its message); fixed at creation
 
 /// <summary>One chunk of a document's extracted text. Offsets are UTF-16 char offsets into the extracted text.</summary>
 public sealed record ChunkRecord(

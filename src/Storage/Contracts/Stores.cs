@@ -19,6 +19,13 @@ public interface ITenantStore
 public interface IDocumentStore
 {
     Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default);
+
+    /// <summary>
+    /// Adds the document unless one with its id already exists (then nothing changes): true when it was added. For a
+    /// document whose id is derived from where it came from (an attachment: its message and position), so that a retried
+    /// job adds it once.
+    /// </summary>
+    Task<bool> AddIfAbsentAsync(DocumentRecord document, CancellationToken ct = default);
     Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default);
 
     /// <summary>
@@ -26,15 +33,20 @@ public interface IDocumentStore
     /// unknown ids and other tenants' documents are absent. Lets a caller resolve a page of results without a query per row.
     /// </summary>
     Task<IReadOnlyDictionary<string, DocumentRecord>> GetManyAsync(string tenantId, IReadOnlyCollection<string> ids, CancellationToken ct = default);
+
+    /// <summary>The tenant's oldest document with these bytes that has no parent (an upload is never a duplicate of an attachment).</summary>
     Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default);
     Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default);
     Task<Page<DocumentRecord>> ListAsync(string tenantId, int offset, int limit, string? titleContains = null, CancellationToken ct = default);
 
-    /// <summary>Replaces the mutable fields of a document (title, hash, size, content type, status...).</summary>
+    /// <summary>The tenant's documents whose ParentId is <paramref name="parentId"/>, oldest first (also when the parent row is gone).</summary>
+    Task<IReadOnlyList<DocumentRecord>> ListChildrenAsync(string tenantId, string parentId, CancellationToken ct = default);
+
+    /// <summary>Replaces the mutable fields of a document (title, hash, size, content type, status...; not its ParentId).</summary>
     Task UpdateAsync(DocumentRecord document, CancellationToken ct = default);
     Task SetStatusAsync(string tenantId, string id, DocumentStatus status, string? error = null, CancellationToken ct = default);
 
-    /// <summary>Deletes the document row and its chunks. True when it existed.</summary>
+    /// <summary>Deletes the document row and its chunks (not its children's: DocumentIngestion deletes each child as a document). True when it existed.</summary>
     Task<bool> DeleteAsync(string tenantId, string id, CancellationToken ct = default);
 }
 

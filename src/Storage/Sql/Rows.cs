@@ -8,7 +8,7 @@ internal static class Rows
 {
     public const string TenantColumns = "id, name, created_at";
     public const string ApiKeyColumns = "id, tenant_id, name, prefix, is_admin, created_at, revoked_at";
-    public const string DocumentColumns = "id, tenant_id, title, file_name, content_type, content_hash, size_bytes, external_id, tags, status, error, chunk_count, created_at, updated_at";
+    public const string DocumentColumns = "id, tenant_id, title, file_name, content_type, content_hash, size_bytes, external_id, tags, status, error, chunk_count, created_at, updated_at, parent_id";
     public const string ChunkColumns = "document_id, tenant_id, ordinal, text, start_char, end_char, heading_path, page, page_label";
     public const string ConversationColumns = "id, tenant_id, title, created_at";
     public const string MessageColumns = "conversation_id, ordinal, role, content, citations_json, created_at";
@@ -24,7 +24,7 @@ internal static class Rows
         Id: r.GetString(0), TenantId: r.GetString(1), Title: r.GetString(2), FileName: StringOrNull(r, 3),
         ContentType: r.GetString(4), ContentHash: r.GetString(5), SizeBytes: r.GetInt64(6), ExternalId: StringOrNull(r, 7),
         Tags: JsonSerializer.Deserialize<string[]>(r.GetString(8)) ?? [], Status: Parse<DocumentStatus>(r.GetString(9)),
-        Error: StringOrNull(r, 10), ChunkCount: r.GetInt32(11), CreatedAt: Time(r, 12), UpdatedAt: Time(r, 13));
+        Error: StringOrNull(r, 10), ChunkCount: r.GetInt32(11), CreatedAt: Time(r, 12), UpdatedAt: Time(r, 13), ParentId: StringOrNull(r, 14));
 
     public static ChunkRecord ReadChunk(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),

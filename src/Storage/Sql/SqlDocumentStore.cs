@@ -11,25 +11,10 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
     public async Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var now = db.Now();
-        var stored = document with
-        {
-            Id = string.IsNullOrEmpty(document.Id) ? Ids.New() : document.Id,
-            Tags = document.Tags ?? [],
-            ChunkCount = 0, // ReplaceChunksAsync keeps the count; a new document has none
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var stored = Stamped(document);
         try
         {
-            await db.ExecuteAsync($"""
-                INSERT INTO documents ({DocumentColumns})
-                VALUES (@id, @tenant, @title, @file, @type, @hash, @size, @external, @tags, @status, @error, @chunks, @created, @updated)
-                """, ct,
-                ("@id", stored.Id), ("@tenant", stored.TenantId), ("@title", stored.Title), ("@file", stored.FileName),
-                ("@type", stored.ContentType), ("@hash", stored.ContentHash), ("@size", stored.SizeBytes), ("@external", stored.ExternalId),
-                ("@tags", Tags(stored.Tags)), ("@status", Name(stored.Status)), ("@error", stored.Error), ("@chunks", stored.ChunkCount),
-                ("@created", now), ("@updated", now));
+            await InsertAsync(stored, "", ct);
         }
         catch (DbException e) when (db.IsUniqueViolation(e))
         {
@@ -38,6 +23,44 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
         }
         return stored;
     }
+
+    /// <summary>Only the id's conflict is absorbed: an external id taken by another document still throws, as in AddAsync.</summary>
+    public async Task<bool> AddIfAbsentAsync(DocumentRecord document, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentException.ThrowIfNullOrEmpty(document.Id);
+        try
+        {
+            return await InsertAsync(Stamped(document), " ON CONFLICT (id) DO NOTHING", ct) == 1;
+        }
+        catch (DbException e) when (db.IsUniqueViolation(e))
+        {
+            throw new InvalidOperationException($"External id '{document.ExternalId}' already exists in tenant '{document.TenantId}'.", e);
+        }
+    }
+
+    DocumentRecord Stamped(DocumentRecord document)
+    {
+        var now = db.Now();
+        return document with
+        {
+            Id = string.IsNullOrEmpty(document.Id) ? Ids.New() : document.Id,
+            Tags = document.Tags ?? [],
+            ChunkCount = 0, // ReplaceChunksAsync keeps the count; a new document has none
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    Task<int> InsertAsync(DocumentRecord d, string onConflict, CancellationToken ct) =>
+        db.ExecuteAsync($"""
+            INSERT INTO documents ({DocumentColumns})
+            VALUES (@id, @tenant, @title, @file, @type, @hash, @size, @external, @tags, @status, @error, @chunks, @created, @updated, @parent){onConflict}
+            """, ct,
+            ("@id", d.Id), ("@tenant", d.TenantId), ("@title", d.Title), ("@file", d.FileName),
+            ("@type", d.ContentType), ("@hash", d.ContentHash), ("@size", d.SizeBytes), ("@external", d.ExternalId),
+            ("@tags", Tags(d.Tags)), ("@status", Name(d.Status)), ("@error", d.Error), ("@chunks", d.ChunkCount),
+            ("@created", d.CreatedAt), ("@updated", d.UpdatedAt), ("@parent", d.ParentId));
 
     public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default) =>
         db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND id = @id", ReadDocument, ct,
@@ -52,7 +75,7 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
     }
 
     public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default) =>
-        db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND content_hash = @hash ORDER BY created_at, id LIMIT 1",
+        db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND content_hash = @hash AND parent_id IS NULL ORDER BY created_at, id LIMIT 1",
             ReadDocument, ct, ("@tenant", tenantId), ("@hash", contentHash));
 
     public Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default) =>
@@ -80,6 +103,10 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
             ReadDocument, ct, [.. args]);
         return new Page<DocumentRecord>(items, total, offset, limit);
     }
+
+    public async Task<IReadOnlyList<DocumentRecord>> ListChildrenAsync(string tenantId, string parentId, CancellationToken ct = default) =>
+        await db.QueryAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND parent_id = @parent ORDER BY created_at, id",
+            ReadDocument, ct, ("@tenant", tenantId), ("@parent", parentId));
 
     /// <summary>Replaces every mutable field except ChunkCount, which ReplaceChunksAsync owns. Throws KeyNotFoundException when absent.</summary>
     public async Task UpdateAsync(DocumentRecord document, CancellationToken ct = default)

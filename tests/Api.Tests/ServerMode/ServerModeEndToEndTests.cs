@@ -21,6 +21,10 @@ public sealed class ServerModeEndToEndTests(PostgresServiceFixture fixture) : IC
         Run(() => new DocumentsEndToEndTests(fixture).Same_bytes_twice_is_the_same_document_and_delete_removes_it_from_search());
 
     [SkippableFact]
+    public Task Email_attachments_are_child_documents() =>
+        Run(() => new EmailAttachmentTests(fixture).Attachments_are_documents_listed_under_their_message_found_by_search_and_deleted_with_it());
+
+    [SkippableFact]
     public Task Streaming_chat() =>
         Run(() => new ChatEndToEndTests(fixture).Streaming_chat_sends_tokens_then_one_done_event_with_citations());
 

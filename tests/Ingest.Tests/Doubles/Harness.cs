@@ -24,8 +24,8 @@ public sealed class Harness
         configure?.Invoke(Options);
         Registry = ExtractorRegistry.CreateDefault(Options);
         var chunker = new TextChunker(Options.Chunking, new WordTokenizer());
-        Pipeline = new IngestPipeline(Store, Registry, chunker, Lexical, Options, Vectors, dense ? embedder ?? Embedder : null);
         Ingestion = new DocumentIngestion(Store, Registry, Lexical, Options, Vectors);
+        Pipeline = new IngestPipeline(Store, Registry, chunker, Lexical, Options, Vectors, dense ? embedder ?? Embedder : null, documents: Ingestion);
     }
 
     public IngestWorker Worker(params IJobHandler[] extra) => new(Store, [new IngestJobHandler(Pipeline, Store), .. extra], Options);

@@ -50,6 +50,23 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
         }
     }
 
+    public Task<bool> AddIfAbsentAsync(DocumentRecord document, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (_docs.Keys.Any(k => k.Item2 == document.Id)) return Task.FromResult(false); // ids are unique across tenants, as in SQL
+            _docs[(document.TenantId, document.Id)] = document with { ChunkCount = 0 };
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<DocumentRecord>> ListChildrenAsync(string tenantId, string parentId, CancellationToken ct = default)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<DocumentRecord>>(_docs.Values.Where(d => d.TenantId == tenantId && d.ParentId == parentId)
+                .OrderBy(d => d.CreatedAt).ThenBy(d => d.Id, StringComparer.Ordinal).ToList());
+    }
+
     public async Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default)
     {
         if (BeforeGet is { } hook) await hook(id);
@@ -69,7 +86,7 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
 
     public Task<DocumentRecord?> FindByHashAsync(string tenantId, string contentHash, CancellationToken ct = default)
     {
-        lock (_gate) return Task.FromResult(_docs.Values.FirstOrDefault(d => d.TenantId == tenantId && d.ContentHash == contentHash));
+        lock (_gate) return Task.FromResult(_docs.Values.FirstOrDefault(d => d.TenantId == tenantId && d.ContentHash == contentHash && d.ParentId is null));
     }
 
     public Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default)
@@ -91,7 +108,7 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
         lock (_gate)
         {
             if (!_docs.TryGetValue((document.TenantId, document.Id), out var old)) throw NotFound(document.Id);
-            _docs[(document.TenantId, document.Id)] = document with { ChunkCount = old.ChunkCount };
+            _docs[(document.TenantId, document.Id)] = document with { ChunkCount = old.ChunkCount, ParentId = old.ParentId };
             return Task.CompletedTask;
         }
     }

@@ -141,4 +141,41 @@ public abstract class DocumentContract(IStoreBackend backend) : StoreContract(ba
         Assert.Equal(1, await store.Chunks.CountChunksAsync(a));
         Assert.False(await store.Documents.DeleteAsync(a, doc.Id));
     }
+
+    [SkippableFact]
+    public async Task A_child_document_names_its_parent_is_listed_under_it_and_is_added_once_by_its_derived_id()
+    {
+        var store = await OpenAsync();
+        var a = await NewTenantAsync(store);
+        var b = await NewTenantAsync(store);
+        var parent = await store.Documents.AddAsync(NewDocument(a, "Message"));
+        Assert.Null(parent.ParentId);
+        var childId = "child-" + Guid.NewGuid().ToString("N");
+        var child = NewDocument(a, "notes.txt", hash: "same-bytes") with { Id = childId, ParentId = parent.Id };
+
+        Assert.True(await store.Documents.AddIfAbsentAsync(child));
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(await store.Documents.AddIfAbsentAsync(child with { Title = "changed" })); // a retried job: nothing changes
+        var read = await store.Documents.GetAsync(a, childId);
+        Assert.Equal(("notes.txt", parent.Id, 0), (read!.Title, read.ParentId, read.ChunkCount));
+        Assert.Equal(parent.Id, (await store.Documents.GetManyAsync(a, [childId]))[childId].ParentId);
+        Assert.Equal(parent.Id, (await store.Documents.ListAsync(a, 0, 10)).Items.Single(d => d.Id == childId).ParentId);
+
+        var second = await store.Documents.AddAsync(NewDocument(a, "report.csv") with { ParentId = parent.Id });
+        await store.Documents.AddAsync(NewDocument(a, "unrelated"));
+        Assert.Equal([childId, second.Id], (await store.Documents.ListChildrenAsync(a, parent.Id)).Select(d => d.Id));
+        Assert.Empty(await store.Documents.ListChildrenAsync(b, parent.Id)); // another tenant sees none
+        Assert.Empty(await store.Documents.ListChildrenAsync(a, childId));
+
+        // An update never moves a document to another parent; an upload is never a duplicate of an attachment.
+        await store.Documents.UpdateAsync(read with { Title = "renamed", ParentId = null });
+        Assert.Equal(("renamed", parent.Id), ((await store.Documents.GetAsync(a, childId))!.Title, (await store.Documents.GetAsync(a, childId))!.ParentId));
+        Assert.Null(await store.Documents.FindByHashAsync(a, "same-bytes"));
+        var upload = await store.Documents.AddAsync(NewDocument(a, "uploaded", hash: "same-bytes"));
+        Assert.Equal(upload.Id, (await store.Documents.FindByHashAsync(a, "same-bytes"))!.Id);
+
+        // The children stay listed under a parent whose row is gone, so a delete cut short can finish them.
+        Assert.True(await store.Documents.DeleteAsync(a, parent.Id));
+        Assert.Equal([childId, second.Id], (await store.Documents.ListChildrenAsync(a, parent.Id)).Select(d => d.Id));
+    }
 }
