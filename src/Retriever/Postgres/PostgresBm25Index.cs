@@ -146,7 +146,7 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
     async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
         try { return await dataSource.OpenConnectionAsync(ct); }
-        catch (NpgsqlException e) { throw new InvalidOperationException($"The BM25 index in PostgreSQL is unavailable: {e.Message}", e); }
+        catch (NpgsqlException e) { throw new Rag.Storage.StorageUnavailableException($"The BM25 index in PostgreSQL is unavailable: {e.Message}", e); }
     }
 
     static async Task ExecuteAsync(NpgsqlConnection c, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] values)
