@@ -15,7 +15,14 @@ public sealed class PostgresRagStore : SqlRagStore
     public const int DefaultConnectTimeoutSeconds = 5;
 
     PostgresRagStore(PostgresBackend backend, string? blobDirectory)
-        : base(backend, blobDirectory is null ? new PostgresBlobStore(backend.DataSource, backend.Description) : new FileBlobStore(blobDirectory)) { }
+        : base(backend, blobDirectory is null ? new PostgresBlobStore(backend.DataSource, backend.Description) : new FileBlobStore(blobDirectory)) =>
+        DataSource = backend.DataSource;
+
+    /// <summary>
+    /// The store's connection pool, for the other tables of the same database (the BM25 index): one pool per process, which
+    /// the store's listener clears when the server restarts.
+    /// </summary>
+    public NpgsqlDataSource DataSource { get; }
 
     public static Task<PostgresRagStore> OpenAsync(string connectionString, string? blobDirectory = null, CancellationToken ct = default) =>
         OpenAsync(connectionString, blobDirectory, TimeProvider.System, ct);
@@ -44,6 +51,8 @@ public sealed class PostgresRagStore : SqlRagStore
             await backend.DisposeAsync();
             throw;
         }
+        // Listening from the start, in every process: besides waking workers, the listener notices a server restart.
+        _ = backend.EnsureListeningAsync(CancellationToken.None);
         return new PostgresRagStore(backend, blobDirectory);
     }
 

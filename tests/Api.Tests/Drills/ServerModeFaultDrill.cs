@@ -102,6 +102,7 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
             Assert.True(figures.MarkerMisses == 0 && figures.DenseMisses == 0, report);
             Assert.True(figures.ServerErrors == 0, "requests answered 500 instead of 503: " + report);
             Assert.True(figures.ProcessesDown == 0, "a process died: " + report);
+            Assert.True(figures.FailedAfterReady.Count == 0, "requests failed after /readyz said ready: " + string.Join("\n", figures.FailedAfterReady) + report);
         }
         finally
         {
@@ -167,6 +168,8 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
         }
         using (var search = await http.PostAsJsonAsync("/v1/search", new { query = "anything", mode = "bm25", k = 3 }))
             Assert.True(search.StatusCode == HttpStatusCode.ServiceUnavailable, $"POST /v1/search during the outage: {(int)search.StatusCode} {await search.Content.ReadAsStringAsync()}");
+        using (var upload = await http.PostAsJsonAsync("/v1/documents", new { title = "during the outage", text = "Written while the database was down." }))
+            Assert.True(upload.StatusCode == HttpStatusCode.ServiceUnavailable, $"an upload during the outage: {(int)upload.StatusCode} {await upload.Content.ReadAsStringAsync()}");
 
         if (down.Elapsed < Outage) await Task.Delay(Outage - down.Elapsed);
         await cluster.StartServerAsync();
@@ -174,6 +177,15 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
         (status, body) = await PollAsync(anonymous, "/readyz", s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
         Assert.True(status == HttpStatusCode.OK, $"/readyz after the outage: {(int)status} {body}");
         figures.ReadyAfterRestartSeconds = Math.Max(figures.ReadyAfterRestartSeconds, up.Elapsed.TotalSeconds);
+
+        // Once ready, requests succeed: none may trip over a pooled connection the restart broke.
+        for (var i = 0; i < 20; i++)
+        {
+            using var list = await http.GetAsync("/v1/documents?limit=5");
+            using var search = await http.PostAsJsonAsync("/v1/search", new { query = "river mountain", mode = "bm25", k = 3 });
+            foreach (var r in new[] { list, search })
+                if (!r.IsSuccessStatusCode) figures.FailedAfterReady.Add($"{r.RequestMessage!.RequestUri!.AbsolutePath} {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        }
     }
 
     static async Task<(HttpStatusCode, string)> PollAsync(HttpClient http, string path, Func<HttpStatusCode, bool> until, TimeSpan limit)
@@ -323,6 +335,7 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
         public long Chunks, Bm25Mismatch;
         public double SettleSeconds, ReadyAfterRestartSeconds;
         public bool Settled;
+        public List<string> FailedAfterReady { get; } = [];
         int _unavailable, _serverErrors;
 
         public int ServerErrors => Volatile.Read(ref _serverErrors);
@@ -337,7 +350,7 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
             fault drill: {Documents} documents ({Chunks} chunks), {Kills} worker kills ({KillsMidJob} holding a lease), {Restarts} PostgreSQL restarts
               documents lost {Lost}, duplicated {Duplicated}, stuck {Stuck}; jobs failed {FailedJobs}, retried {RetriedJobs}
               chunk count mismatches {ChunkMismatches}, duplicate (document, ordinal) rows {DuplicateChunkRows}, BM25 rows off by {Bm25Mismatch}
-              marker searches missed {MarkerMisses}, dense misses {DenseMisses}; uploads answered 503 {_unavailable} times, other 5xx {ServerErrors}
+              marker searches missed {MarkerMisses}, dense misses {DenseMisses}; uploads answered 503 {_unavailable} times, other 5xx {ServerErrors}; requests failed after ready {FailedAfterReady.Count}
               ready again {ReadyAfterRestartSeconds:0.0} s after PostgreSQL started; settled {Settled} {SettleSeconds:0.0} s after the last fault; processes down {ProcessesDown}
 
             """);
