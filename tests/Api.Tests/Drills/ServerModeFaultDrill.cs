@@ -76,15 +76,19 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
             var lastFault = TimeSpan.Zero;
             for (var wave = 0; wave < waves; wave++)
             {
-                // Each wave's uploads are being ingested when the next fault strikes.
+                // The fault strikes once half the wave is up: while the rest is uploaded (and retried through an outage)
+                // and the first half is being ingested.
                 var (from, to) = (docs * wave / waves, docs * (wave + 1) / waves);
-                await Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = 4 },
+                var uploading = Parallel.ForEachAsync(Enumerable.Range(from, to - from), new ParallelOptions { MaxDegreeOfParallelism = 4 },
                     async (i, ct) => await UploadAsync(http, i, texts[i], figures, ct));
-                if (wave == faults.Count) break;
-                await Task.Delay(TimeSpan.FromMilliseconds(300));
-                if (faults[wave] == Fault.Kill) await KillOneAsync(cluster, workers, environment, random, figures);
-                else await RestartDatabaseAsync(cluster, http, anonymous, restartIndex: figures.Restarts, figures);
-                lastFault = started.Elapsed;
+                if (wave < faults.Count)
+                {
+                    while (!uploading.IsCompleted && figures.Uploaded < from + (to - from) / 2) await Task.Delay(20);
+                    if (faults[wave] == Fault.Kill) await KillOneAsync(cluster, workers, environment, random, figures);
+                    else await RestartDatabaseAsync(cluster, http, anonymous, restartIndex: figures.Restarts, figures);
+                    lastFault = started.Elapsed;
+                }
+                await uploading;
             }
 
             // Settle: every document indexed and no job left to run, within the limit.
@@ -121,7 +125,11 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
             try
             {
                 using var response = await http.PostAsJsonAsync("/v1/documents", new { title = $"Drill document {i}", text, externalId = ExternalId(i) }, ct);
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode)
+                {
+                    figures.CountUpload();
+                    return;
+                }
                 figures.Count(response.StatusCode);
                 if ((int)response.StatusCode < 500 || DateTime.UtcNow > deadline)
                     throw new InvalidOperationException($"upload {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
@@ -134,9 +142,14 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
     /// <summary>SIGKILLs a worker that holds a lease (any worker when none does) and starts a replacement.</summary>
     static async Task KillOneAsync(PostgresCluster cluster, List<WorkerProcess> workers, Dictionary<string, string> environment, Random random, Figures figures)
     {
-        // lease_owner is host:pid:random/slot (IngestWorker.WorkerId).
-        var owners = await QueryAsync(cluster, "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'leased'", r => r.GetString(0));
-        var holding = workers.Where(w => owners.Any(o => o.Split(':') is [_, var pid, ..] && pid == w.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        // lease_owner is host:pid:random/slot (IngestWorker.WorkerId); looked for a little while, the wave being ingested.
+        List<WorkerProcess> holding = [];
+        for (var look = 0; look < 40 && holding.Count == 0; look++)
+        {
+            if (look > 0) await Task.Delay(50);
+            var owners = await QueryAsync(cluster, "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'leased'", r => r.GetString(0));
+            holding = workers.Where(w => owners.Any(o => o.Split(':') is [_, var pid, ..] && pid == w.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        }
         var victim = holding.Count > 0 ? holding[random.Next(holding.Count)] : workers[random.Next(workers.Count)];
         if (holding.Count > 0) figures.KillsMidJob++;
         figures.Kills++;
@@ -339,6 +352,12 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
         int _unavailable, _serverErrors;
 
         public int ServerErrors => Volatile.Read(ref _serverErrors);
+
+        int _uploaded;
+
+        public int Uploaded => Volatile.Read(ref _uploaded);
+
+        public void CountUpload() => Interlocked.Increment(ref _uploaded);
 
         public void Count(HttpStatusCode status)
         {
