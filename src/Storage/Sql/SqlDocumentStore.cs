@@ -8,7 +8,33 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
 {
     public const int MaxPageSize = 1000;
 
-    public async Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default)
+    public async Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default) =>
+        (await WriteAsync(tx => InsertAsync(tx, document, ct), null, ct)).Result;
+
+    public async Task<(DocumentRecord Document, Job Job)> AddWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var (stored, queued) = await WriteAsync(tx => InsertAsync(tx, document, ct), job, ct);
+        return (stored, queued!);
+    }
+
+    /// <summary>One document write, and the job when one is given, in one transaction; the job's workers are woken after the commit.</summary>
+    async Task<(T Result, Job? Job)> WriteAsync<T>(Func<DbTransaction, Task<T>> write, NewJob? job, CancellationToken ct)
+    {
+        T result;
+        Job? queued = null;
+        await using (var c = await db.OpenConnectionAsync(ct))
+        {
+            await using var tx = await c.BeginTransactionAsync(ct);
+            result = await write(tx);
+            if (job is not null) queued = await SqlJobQueue.InsertAsync(db, c, tx, job, ct);
+            await tx.CommitAsync(ct);
+        }
+        if (queued is not null) db.WorkSignal.Pulse();
+        return (result, queued);
+    }
+
+    async Task<DocumentRecord> InsertAsync(DbTransaction tx, DocumentRecord document, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(document);
         var now = db.Now();
@@ -22,14 +48,15 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
         };
         try
         {
-            await db.ExecuteAsync($"""
+            await using var insert = db.Command(tx.Connection!, $"""
                 INSERT INTO documents ({DocumentColumns})
                 VALUES (@id, @tenant, @title, @file, @type, @hash, @size, @external, @tags, @status, @error, @chunks, @created, @updated)
-                """, ct,
+                """, tx,
                 ("@id", stored.Id), ("@tenant", stored.TenantId), ("@title", stored.Title), ("@file", stored.FileName),
                 ("@type", stored.ContentType), ("@hash", stored.ContentHash), ("@size", stored.SizeBytes), ("@external", stored.ExternalId),
                 ("@tags", Tags(stored.Tags)), ("@status", Name(stored.Status)), ("@error", stored.Error), ("@chunks", stored.ChunkCount),
                 ("@created", now), ("@updated", now));
+            await insert.ExecuteNonQueryAsync(ct);
         }
         catch (DbException e) when (db.IsUniqueViolation(e))
         {
@@ -82,18 +109,28 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
     }
 
     /// <summary>Replaces every mutable field except ChunkCount, which ReplaceChunksAsync owns. Throws KeyNotFoundException when absent.</summary>
-    public async Task UpdateAsync(DocumentRecord document, CancellationToken ct = default)
+    public Task UpdateAsync(DocumentRecord document, CancellationToken ct = default) =>
+        WriteAsync(tx => UpdateAsync(tx, document, ct), null, ct);
+
+    public async Task<Job> UpdateWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return (await WriteAsync(tx => UpdateAsync(tx, document, ct), job, ct)).Job!;
+    }
+
+    async Task<bool> UpdateAsync(DbTransaction tx, DocumentRecord document, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var n = await db.ExecuteAsync("""
+        await using var update = db.Command(tx.Connection!, """
             UPDATE documents SET title = @title, file_name = @file, content_type = @type, content_hash = @hash, size_bytes = @size,
                 external_id = @external, tags = @tags, status = @status, error = @error, updated_at = @now
             WHERE tenant_id = @tenant AND id = @id
-            """, ct,
+            """, tx,
             ("@title", document.Title), ("@file", document.FileName), ("@type", document.ContentType), ("@hash", document.ContentHash),
             ("@size", document.SizeBytes), ("@external", document.ExternalId), ("@tags", Tags(document.Tags)), ("@status", Name(document.Status)),
             ("@error", document.Error), ("@now", db.Now()), ("@tenant", document.TenantId), ("@id", document.Id));
-        if (n == 0) throw NotFound(document.TenantId, document.Id);
+        if (await update.ExecuteNonQueryAsync(ct) == 0) throw NotFound(document.TenantId, document.Id);
+        return true;
     }
 
     /// <summary>Sets status and error (the error is cleared when none is given). Throws KeyNotFoundException when absent.</summary>

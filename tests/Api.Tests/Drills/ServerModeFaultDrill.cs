@@ -220,7 +220,7 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
         {
             var indexed = (long)(await ScalarAsync(cluster, "SELECT count(*) FROM documents WHERE status = 'indexed'"))!;
             var open = (long)(await ScalarAsync(cluster, "SELECT count(*) FROM jobs WHERE status IN ('queued', 'leased')"))!;
-            if (indexed >= docs && open == 0) return true;
+            if (open == 0) return indexed >= docs; // no job left to run: nothing more can change
             await Task.Delay(250);
         }
         return false;
@@ -235,6 +235,10 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
         figures.Duplicated = groups.Values.Sum(g => g.Count - 1);
         figures.Stuck = byExternal.Count(d => d.Status != "indexed")
             + (int)(long)(await ScalarAsync(cluster, "SELECT count(*) FROM jobs WHERE status IN ('queued', 'leased')"))!;
+        // A document left without any job (payloads are JSON naming the document id): the upload stored its row, then
+        // could not enqueue, and the client's retry found the row and took it for a duplicate. Known; see bench/README.md.
+        figures.WithoutJob = (int)(long)(await ScalarAsync(cluster,
+            "SELECT count(*) FROM documents d WHERE d.status <> 'indexed' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE strpos(j.payload, d.id) > 0)"))!;
         figures.FailedJobs = (int)(long)(await ScalarAsync(cluster, "SELECT count(*) FROM jobs WHERE status = 'failed'"))!;
         figures.RetriedJobs = (int)(long)(await ScalarAsync(cluster, "SELECT count(*) FROM jobs WHERE attempts > 0"))!;
 
@@ -344,7 +348,7 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
 
     sealed class Figures
     {
-        public int Documents, Kills, KillsMidJob, Restarts, Lost, Duplicated, Stuck, FailedJobs, RetriedJobs, ChunkMismatches, DuplicateChunkRows, MarkerMisses, DenseMisses, ProcessesDown;
+        public int Documents, Kills, KillsMidJob, Restarts, Lost, Duplicated, Stuck, WithoutJob, FailedJobs, RetriedJobs, ChunkMismatches, DuplicateChunkRows, MarkerMisses, DenseMisses, ProcessesDown;
         public long Chunks, Bm25Mismatch;
         public double SettleSeconds, ReadyAfterRestartSeconds;
         public bool Settled;
@@ -367,7 +371,7 @@ public sealed partial class ServerModeFaultDrill(ITestOutputHelper output)
 
         public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"""
             fault drill: {Documents} documents ({Chunks} chunks), {Kills} worker kills ({KillsMidJob} holding a lease), {Restarts} PostgreSQL restarts
-              documents lost {Lost}, duplicated {Duplicated}, stuck {Stuck}; jobs failed {FailedJobs}, retried {RetriedJobs}
+              documents lost {Lost}, duplicated {Duplicated}, stuck {Stuck} ({WithoutJob} of them with no job); jobs failed {FailedJobs}, retried {RetriedJobs}
               chunk count mismatches {ChunkMismatches}, duplicate (document, ordinal) rows {DuplicateChunkRows}, BM25 rows off by {Bm25Mismatch}
               marker searches missed {MarkerMisses}, dense misses {DenseMisses}; uploads answered 503 {_unavailable} times, other 5xx {ServerErrors}; requests failed after ready {FailedAfterReady.Count}
               ready again {ReadyAfterRestartSeconds:0.0} s after PostgreSQL started; settled {Settled} {SettleSeconds:0.0} s after the last fault; processes down {ProcessesDown}
