@@ -8,6 +8,7 @@ using Rag.Retriever.Postgres;
 using Rag.Retriever.Qdrant;
 using Rag.Retriever.Vectors;
 using Rag.Storage;
+using Rag.Storage.Postgres;
 
 namespace Rag.Hosting;
 
@@ -126,7 +127,7 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
             opened.Add(vectors);
             if (vectors is QdrantVectorIndex qdrant) await qdrant.CheckReachableAsync(ct); // Qdrant down: fail at start, not on the first upload
             if (contextEncoder is not null) await vectors.EnsureReadyAsync(contextEncoder.Dimension, ct);
-            var lexical = await OpenLexicalIndexAsync(data, ct);
+            var lexical = await OpenLexicalIndexAsync(store, data, ct);
             parts = new Parts(store, vectors, lexical, questionEncoder, contextEncoder, generator);
         }
         catch (Exception e)
@@ -211,11 +212,10 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
     }
 
     // BM25 lives with the store: files beside SQLite, tables in PostgreSQL (shared by every process in server mode).
-    async Task<ILexicalIndex> OpenLexicalIndexAsync(string data, CancellationToken ct) => IsPostgres
-        ? new PostgresBm25Index(options.Storage.ConnectionString!)
+    // In PostgreSQL it shares the store's pool, which the store clears when the server restarts.
+    static async Task<ILexicalIndex> OpenLexicalIndexAsync(IRagStore store, string data, CancellationToken ct) => store is PostgresRagStore postgres
+        ? new PostgresBm25Index(postgres.DataSource)
         : await Bm25Index.OpenAsync(Path.Combine(data, "bm25"), null, ct);
-
-    bool IsPostgres => options.Storage.Provider.Trim().ToLowerInvariant() is "postgres" or "postgresql";
 
     IVectorIndex OpenVectorIndex(string data) => options.Vectors.Provider.ToLowerInvariant() switch
     {

@@ -102,8 +102,7 @@ public sealed class DocumentIngestion
                     Error = null,
                     UpdatedAt = now,
                 };
-                await _store.Documents.UpdateAsync(replaced, ct);
-                var replaceJob = await EnqueueAsync(tenantId, existing.Id, ct);
+                var replaceJob = await _store.Documents.UpdateWithJobAsync(replaced, IngestJob(tenantId, existing.Id), ct);
                 _logger.LogInformation("Replaced content of document {DocumentId} (external id {ExternalId}); job {JobId}", existing.Id, externalId, replaceJob.Id);
                 return new SubmitResult(replaced, Duplicate: false, replaceJob.Id);
             }
@@ -116,16 +115,17 @@ public sealed class DocumentIngestion
                 ContentHash: hash, SizeBytes: content.Length, ExternalId: string.IsNullOrEmpty(upload.ExternalId) ? null : upload.ExternalId,
                 Tags: tags, Status: DocumentStatus.Queued, Error: null, ChunkCount: 0, CreatedAt: now, UpdatedAt: now);
             await SaveBlobAsync(tenantId, document.Id, content, ct);
+            Job job;
             try
             {
-                document = await _store.Documents.AddAsync(document, ct);
+                // The row and its job in one transaction: a retry after a failure here finds neither, never a row without a job.
+                (document, job) = await _store.Documents.AddWithJobAsync(document, IngestJob(tenantId, document.Id), ct);
             }
             catch
             {
                 await _store.Blobs.DeleteAsync(tenantId, document.Id, CancellationToken.None);
                 throw;
             }
-            var job = await EnqueueAsync(tenantId, document.Id, ct);
             _logger.LogInformation("Queued document {DocumentId} ({Title}, {Bytes} bytes) for tenant {TenantId}; job {JobId}",
                 document.Id, title, content.Length, tenantId, job.Id);
             return new SubmitResult(document, Duplicate: false, job.Id);
@@ -288,8 +288,14 @@ public sealed class DocumentIngestion
         if (!visible) throw new IngestRejectedException(IngestRejectReason.Empty, "The file contains only whitespace.");
     }
 
-    Task<Job> EnqueueAsync(string tenantId, string documentId, CancellationToken ct) =>
-        _store.Jobs.EnqueueAsync(IngestJobPayload.Kind, new IngestJobPayload(tenantId, documentId, IngestTelemetry.CurrentTraceParent()).ToJson(), tenantId, _options.MaxAttempts, ct);
+    Task<Job> EnqueueAsync(string tenantId, string documentId, CancellationToken ct)
+    {
+        var job = IngestJob(tenantId, documentId);
+        return _store.Jobs.EnqueueAsync(job.Kind, job.Payload, job.TenantId, job.MaxAttempts, ct);
+    }
+
+    NewJob IngestJob(string tenantId, string documentId) =>
+        new(IngestJobPayload.Kind, new IngestJobPayload(tenantId, documentId, IngestTelemetry.CurrentTraceParent()).ToJson(), tenantId, _options.MaxAttempts);
 
     Task SaveBlobAsync(string tenantId, string documentId, SpooledUpload content, CancellationToken ct) =>
         _store.Blobs.SaveAsync(tenantId, documentId, content.Rewind(), ct);

@@ -124,5 +124,9 @@ internal sealed class InMemoryStores : IChunkStore, IDocumentStore
     public Task<DocumentRecord?> FindByExternalIdAsync(string tenantId, string externalId, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
     public Task<Page<DocumentRecord>> ListAsync(string tenantId, int offset, int limit, string? titleContains = null, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
     public Task UpdateAsync(DocumentRecord document, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
+    public Task<(DocumentRecord Document, Job Job)> AddWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default) =>
+        throw new NotSupportedException("Not used by the retriever.");
+    public Task<Job> UpdateWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default) =>
+        throw new NotSupportedException("Not used by the retriever.");
     public Task SetStatusAsync(string tenantId, string id, DocumentStatus status, string? error = null, CancellationToken ct = default) => throw new NotSupportedException("Not used by the retriever.");
 }

@@ -48,9 +48,21 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         // ASP.NET's form reader reports an over-long multipart body this way.
         InvalidDataException e when e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase) => (413, "Payload too large"),
         InvalidDataException => (400, "Malformed request body"),
-        ServiceUnavailableException or Rag.Storage.StorageUnavailableException => (503, "Service unavailable"),
+        _ when IsOutage(exception) => (503, "Service unavailable"),
         _ => (500, "Internal server error"),
     };
+
+    /// <summary>
+    /// A dependency is down, here or further down the chain: ours say so, and a database error the provider calls
+    /// transient (a connection broken by a server restart, a server shutting down) will pass once the database is back.
+    /// </summary>
+    static bool IsOutage(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+            if (e is ServiceUnavailableException or Rag.Storage.StorageUnavailableException or System.Data.Common.DbException { IsTransient: true })
+                return true;
+        return false;
+    }
 }
 
 /// <summary>A request the caller must change: carries its HTTP status and a title for the problem details.</summary>

@@ -35,6 +35,8 @@ public static class IngestHost
         var builder = Host.CreateApplicationBuilder(RagOptions.TranslateArguments([.. args.Where(a => a != DrainFlag)]));
         AddWorker(builder.Services, builder.Configuration, runInBackground: !drain);
         using var host = builder.Build();
+        // Resolved now: RunAsync disposes the host (and its services) on its way out, also when starting failed.
+        var runtime = host.Services.GetRequiredService<RagRuntime>();
         try
         {
             if (!drain)
@@ -42,7 +44,7 @@ public static class IngestHost
                 await host.RunAsync(ct);
                 return 0;
             }
-            await host.Services.GetRequiredService<RagRuntime>().InitializeAsync(ct);
+            await runtime.InitializeAsync(ct);
             var finished = await host.Services.GetRequiredService<IngestWorker>().DrainAsync(ct);
             Console.WriteLine($"Ingest worker: queue drained, {finished} job(s) finished.");
             return 0;
@@ -54,7 +56,7 @@ public static class IngestHost
         }
         finally
         {
-            await host.Services.GetRequiredService<RagRuntime>().DisposeAsync();
+            await runtime.DisposeAsync();
         }
     }
 

@@ -14,11 +14,17 @@ namespace Rag.Retriever.Postgres;
 public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
 {
     readonly NpgsqlDataSource dataSource;
+    readonly bool ownsDataSource;
     readonly Bm25Options options;
 
     public PostgresBm25Index(string connectionString, Bm25Options? options = null)
+        : this(NpgsqlDataSource.Create(connectionString), options) => ownsDataSource = true;
+
+    /// <summary>Over a pool that someone else owns and disposes (the store's, in server mode).</summary>
+    public PostgresBm25Index(NpgsqlDataSource dataSource, Bm25Options? options = null)
     {
-        dataSource = NpgsqlDataSource.Create(connectionString);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        this.dataSource = dataSource;
         this.options = options ?? new Bm25Options();
     }
 
@@ -146,7 +152,7 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
     async Task<NpgsqlConnection> OpenAsync(CancellationToken ct)
     {
         try { return await dataSource.OpenConnectionAsync(ct); }
-        catch (NpgsqlException e) { throw new InvalidOperationException($"The BM25 index in PostgreSQL is unavailable: {e.Message}", e); }
+        catch (NpgsqlException e) { throw new Rag.Storage.StorageUnavailableException($"The BM25 index in PostgreSQL is unavailable: {e.Message}", e); }
     }
 
     static async Task ExecuteAsync(NpgsqlConnection c, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] values)
@@ -164,5 +170,5 @@ public sealed class PostgresBm25Index : ILexicalIndex, IAsyncDisposable
                 : new NpgsqlParameter { Value = value });
     }
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => ownsDataSource ? dataSource.DisposeAsync() : ValueTask.CompletedTask;
 }

@@ -94,5 +94,8 @@ public sealed record Job(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
+/// <summary>A job to enqueue together with a document write (IDocumentStore.AddWithJobAsync, UpdateWithJobAsync).</summary>
+public sealed record NewJob(string Kind, string Payload, string? TenantId, int MaxAttempts = 5);
+
 /// <summary>An evaluation run as stored: its config and results are JSON owned by src/Eval.</summary>
 public sealed record EvalRunRecord(string Id, string TenantId, string Name, string Status, string ConfigJson, string? ResultJson, double Progress, string? Error, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);

@@ -44,6 +44,16 @@ public interface IDocumentStore
 
     /// <summary>Replaces the mutable fields of a document (title, hash, size, content type, status...; not its ParentId).</summary>
     Task UpdateAsync(DocumentRecord document, CancellationToken ct = default);
+
+    /// <summary>
+    /// AddAsync and enqueueing the job that ingests the document, in one transaction: a document is never stored without
+    /// its job (an upload cut off by a database outage leaves neither, so its retry starts afresh instead of finding a
+    /// document that nothing will ever ingest).
+    /// </summary>
+    Task<(DocumentRecord Document, Job Job)> AddWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default);
+
+    /// <summary>UpdateAsync and enqueueing the job, in one transaction (new content is never left without the job that indexes it).</summary>
+    Task<Job> UpdateWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default);
     Task SetStatusAsync(string tenantId, string id, DocumentStatus status, string? error = null, CancellationToken ct = default);
 
     /// <summary>Deletes the document row and its chunks (not its children's: DocumentIngestion deletes each child as a document). True when it existed.</summary>

@@ -6,6 +6,11 @@ namespace Rag.Storage.Postgres;
 /// LISTENs on a dedicated connection for the life of the store and pulses the work signal on every
 /// NOTIFY, so idle workers in this process wake as soon as any process enqueues. If the connection
 /// drops, it reconnects; meanwhile workers fall back to their wait timeout.
+/// <para>
+/// Being the one connection always reading, it is also the first to notice a server restart: it then clears the pool,
+/// whose idle connections died with the server but would otherwise each fail one request after the server is back
+/// (Npgsql does not test a pooled connection before handing it out; npgsql/npgsql#5073).
+/// </para>
 /// </summary>
 internal sealed class NotificationListener(NpgsqlDataSource dataSource, string channel, WorkSignal signal) : IAsyncDisposable
 {
@@ -16,7 +21,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
     readonly Lock _gate = new();
     Task? _loop;
 
-    /// <summary>Starts listening on first use; completes once LISTEN is in place (or the first attempt failed).</summary>
+    /// <summary>Starts listening (once; the store starts it when it opens); completes once LISTEN is in place (or the first attempt failed).</summary>
     public Task EnsureStartedAsync(CancellationToken ct)
     {
         lock (_gate) _loop ??= Task.Run(() => RunAsync(_stop.Token));
@@ -36,6 +41,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
                     await listen.ExecuteNonQueryAsync(stop);
                 _firstAttempt.TrySetResult();
                 if (reconnecting) signal.Pulse(); // a job may have been enqueued while we were deaf
+                reconnecting = false;
                 while (true) await connection.WaitAsync(stop);
             }
             catch (Exception) when (stop.IsCancellationRequested)
@@ -45,6 +51,7 @@ internal sealed class NotificationListener(NpgsqlDataSource dataSource, string c
             catch (Exception)
             {
                 // Whatever broke the connection (server restart, network), keep trying: waiting workers still poll on their timeout.
+                if (!reconnecting) dataSource.Clear();
                 _firstAttempt.TrySetResult();
                 reconnecting = true;
                 try { await Task.Delay(ReconnectDelay, stop); }

@@ -12,7 +12,7 @@ namespace Rag.Storage.Postgres;
 /// leaves the old one. Memory stays bounded either way: one reused chunk buffer on the way in; on the way out one
 /// SELECT read row by row with sequential access, so no chunk is materialised and the snapshot is consistent.
 /// </summary>
-internal sealed class PostgresBlobStore(NpgsqlDataSource dataSource) : IBlobStore
+internal sealed class PostgresBlobStore(NpgsqlDataSource dataSource, string description) : IBlobStore
 {
     /// <summary>Bytes per chunk row: big enough that a 50 MB upload is 200 statements, small enough to stay out of the way of memory.</summary>
     public const int ChunkSize = 256 * 1024;
@@ -25,7 +25,7 @@ internal sealed class PostgresBlobStore(NpgsqlDataSource dataSource) : IBlobStor
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
-            await using var c = await dataSource.OpenConnectionAsync(ct);
+            await using var c = await PostgresBackend.OpenAsync(dataSource, description, ct);
             await using var tx = await c.BeginTransactionAsync(ct);
             await using (var header = new NpgsqlCommand("""
                 INSERT INTO blobs (tenant_id, document_id, size_bytes) VALUES ($1, $2, 0)
@@ -94,7 +94,7 @@ internal sealed class PostgresBlobStore(NpgsqlDataSource dataSource) : IBlobStor
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         ArgumentException.ThrowIfNullOrEmpty(documentId);
-        var c = await dataSource.OpenConnectionAsync(ct);
+        var c = await PostgresBackend.OpenAsync(dataSource, description, ct);
         NpgsqlCommand? cmd = null;
         try
         {
@@ -130,7 +130,7 @@ internal sealed class PostgresBlobStore(NpgsqlDataSource dataSource) : IBlobStor
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         ArgumentException.ThrowIfNullOrEmpty(documentId);
-        await using var c = await dataSource.OpenConnectionAsync(ct);
+        await using var c = await PostgresBackend.OpenAsync(dataSource, description, ct);
         await using var delete = new NpgsqlCommand("DELETE FROM blobs WHERE tenant_id = $1 AND document_id = $2", c); // chunks follow by cascade
         delete.Parameters.Add(new() { Value = tenantId });
         delete.Parameters.Add(new() { Value = documentId });

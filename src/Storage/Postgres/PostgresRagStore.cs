@@ -15,7 +15,14 @@ public sealed class PostgresRagStore : SqlRagStore
     public const int DefaultConnectTimeoutSeconds = 5;
 
     PostgresRagStore(PostgresBackend backend, string? blobDirectory)
-        : base(backend, blobDirectory is null ? new PostgresBlobStore(backend.DataSource) : new FileBlobStore(blobDirectory)) { }
+        : base(backend, blobDirectory is null ? new PostgresBlobStore(backend.DataSource, backend.Description) : new FileBlobStore(blobDirectory)) =>
+        DataSource = backend.DataSource;
+
+    /// <summary>
+    /// The store's connection pool, for the other tables of the same database (the BM25 index): one pool per process, which
+    /// the store's listener clears when the server restarts.
+    /// </summary>
+    public NpgsqlDataSource DataSource { get; }
 
     public static Task<PostgresRagStore> OpenAsync(string connectionString, string? blobDirectory = null, CancellationToken ct = default) =>
         OpenAsync(connectionString, blobDirectory, TimeProvider.System, ct);
@@ -34,7 +41,7 @@ public sealed class PostgresRagStore : SqlRagStore
         {
             await Migrator.ApplyAsync(backend, ct);
         }
-        catch (Exception e) when (IsConnectionFailure(e))
+        catch (Exception e) when (e is not StorageUnavailableException && IsConnectionFailure(e))
         {
             await backend.DisposeAsync();
             throw new StorageUnavailableException($"Cannot use {backend.Description}: {Reason(e)}", e);
@@ -44,6 +51,8 @@ public sealed class PostgresRagStore : SqlRagStore
             await backend.DisposeAsync();
             throw;
         }
+        // Listening from the start, in every process: besides waking workers, the listener notices a server restart.
+        _ = backend.EnsureListeningAsync(CancellationToken.None);
         return new PostgresRagStore(backend, blobDirectory);
     }
 
@@ -82,7 +91,24 @@ internal sealed class PostgresBackend : SqlBackend
     public override string LeaseLockClause => "FOR UPDATE SKIP LOCKED";
     public override WorkSignal WorkSignal { get; } = new();
 
-    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) => await OpenAsync(_dataSource, Description, ct);
+
+    /// <summary>
+    /// A pooled connection, or StorageUnavailableException naming the database when none can be opened (server down or
+    /// restarting, network, refused login), so callers tell an outage (the Api's 503, a worker's retry) from a bug.
+    /// </summary>
+    internal static async ValueTask<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, string description, CancellationToken ct)
+    {
+        try
+        {
+            return await dataSource.OpenConnectionAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            if (e is not (NpgsqlException or TimeoutException or OperationCanceledException)) throw;
+            throw new StorageUnavailableException($"{description} is unavailable: {SqlRagStore.Reason(e)}", e);
+        }
+    }
 
     // timestamptz wants UTC; stored values keep the milliseconds SqlBackend.Now() gives them.
     public override object TimeValue(DateTimeOffset t) => t.ToUniversalTime();

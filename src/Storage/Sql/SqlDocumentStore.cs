@@ -8,13 +8,39 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
 {
     public const int MaxPageSize = 1000;
 
-    public async Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default)
+    public async Task<DocumentRecord> AddAsync(DocumentRecord document, CancellationToken ct = default) =>
+        (await WriteAsync(tx => AddAsync(tx, document, ct), null, ct)).Result;
+
+    public async Task<(DocumentRecord Document, Job Job)> AddWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var (stored, queued) = await WriteAsync(tx => AddAsync(tx, document, ct), job, ct);
+        return (stored, queued!);
+    }
+
+    /// <summary>One document write, and the job when one is given, in one transaction; the job's workers are woken after the commit.</summary>
+    async Task<(T Result, Job? Job)> WriteAsync<T>(Func<DbTransaction, Task<T>> write, NewJob? job, CancellationToken ct)
+    {
+        T result;
+        Job? queued = null;
+        await using (var c = await db.OpenConnectionAsync(ct))
+        {
+            await using var tx = await c.BeginTransactionAsync(ct);
+            result = await write(tx);
+            if (job is not null) queued = await SqlJobQueue.InsertAsync(db, c, tx, job, ct);
+            await tx.CommitAsync(ct);
+        }
+        if (queued is not null) db.WorkSignal.Pulse();
+        return (result, queued);
+    }
+
+    async Task<DocumentRecord> AddAsync(DbTransaction tx, DocumentRecord document, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(document);
         var stored = Stamped(document);
         try
         {
-            await InsertAsync(stored, "", ct);
+            await InsertAsync(tx, stored, "", ct);
         }
         catch (DbException e) when (db.IsUniqueViolation(e))
         {
@@ -31,7 +57,7 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
         ArgumentException.ThrowIfNullOrEmpty(document.Id);
         try
         {
-            return await InsertAsync(Stamped(document), " ON CONFLICT (id) DO NOTHING", ct) == 1;
+            return (await WriteAsync(tx => InsertAsync(tx, Stamped(document), " ON CONFLICT (id) DO NOTHING", ct), null, ct)).Result == 1;
         }
         catch (DbException e) when (db.IsUniqueViolation(e))
         {
@@ -52,15 +78,18 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
         };
     }
 
-    Task<int> InsertAsync(DocumentRecord d, string onConflict, CancellationToken ct) =>
-        db.ExecuteAsync($"""
+    async Task<int> InsertAsync(DbTransaction tx, DocumentRecord d, string onConflict, CancellationToken ct)
+    {
+        await using var insert = db.Command(tx.Connection!, $"""
             INSERT INTO documents ({DocumentColumns})
             VALUES (@id, @tenant, @title, @file, @type, @hash, @size, @external, @tags, @status, @error, @chunks, @created, @updated, @parent){onConflict}
-            """, ct,
+            """, tx,
             ("@id", d.Id), ("@tenant", d.TenantId), ("@title", d.Title), ("@file", d.FileName),
             ("@type", d.ContentType), ("@hash", d.ContentHash), ("@size", d.SizeBytes), ("@external", d.ExternalId),
             ("@tags", Tags(d.Tags)), ("@status", Name(d.Status)), ("@error", d.Error), ("@chunks", d.ChunkCount),
             ("@created", d.CreatedAt), ("@updated", d.UpdatedAt), ("@parent", d.ParentId));
+        return await insert.ExecuteNonQueryAsync(ct);
+    }
 
     public Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default) =>
         db.QuerySingleAsync($"SELECT {DocumentColumns} FROM documents WHERE tenant_id = @tenant AND id = @id", ReadDocument, ct,
@@ -109,18 +138,28 @@ internal sealed class SqlDocumentStore(SqlBackend db) : IDocumentStore
             ReadDocument, ct, ("@tenant", tenantId), ("@parent", parentId));
 
     /// <summary>Replaces every mutable field except ChunkCount, which ReplaceChunksAsync owns. Throws KeyNotFoundException when absent.</summary>
-    public async Task UpdateAsync(DocumentRecord document, CancellationToken ct = default)
+    public Task UpdateAsync(DocumentRecord document, CancellationToken ct = default) =>
+        WriteAsync(tx => UpdateAsync(tx, document, ct), null, ct);
+
+    public async Task<Job> UpdateWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return (await WriteAsync(tx => UpdateAsync(tx, document, ct), job, ct)).Job!;
+    }
+
+    async Task<bool> UpdateAsync(DbTransaction tx, DocumentRecord document, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var n = await db.ExecuteAsync("""
+        await using var update = db.Command(tx.Connection!, """
             UPDATE documents SET title = @title, file_name = @file, content_type = @type, content_hash = @hash, size_bytes = @size,
                 external_id = @external, tags = @tags, status = @status, error = @error, updated_at = @now
             WHERE tenant_id = @tenant AND id = @id
-            """, ct,
+            """, tx,
             ("@title", document.Title), ("@file", document.FileName), ("@type", document.ContentType), ("@hash", document.ContentHash),
             ("@size", document.SizeBytes), ("@external", document.ExternalId), ("@tags", Tags(document.Tags)), ("@status", Name(document.Status)),
             ("@error", document.Error), ("@now", db.Now()), ("@tenant", document.TenantId), ("@id", document.Id));
-        if (n == 0) throw NotFound(document.TenantId, document.Id);
+        if (await update.ExecuteNonQueryAsync(ct) == 0) throw NotFound(document.TenantId, document.Id);
+        return true;
     }
 
     /// <summary>Sets status and error (the error is cleared when none is given). Throws KeyNotFoundException when absent.</summary>

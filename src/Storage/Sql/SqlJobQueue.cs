@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using static Rag.Storage.Sql.Rows;
 
@@ -16,21 +17,32 @@ internal sealed class SqlJobQueue(SqlBackend db) : IJobQueue
         ArgumentException.ThrowIfNullOrEmpty(kind);
         ArgumentNullException.ThrowIfNull(payload);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
-        var now = db.Now();
-        var job = new Job(Ids.New(), kind, payload, tenantId, JobStatus.Queued, 0, maxAttempts, null, null, now, null, now, now);
+        Job job;
         await using (var c = await db.OpenConnectionAsync(ct))
         {
             // One transaction: PostgreSQL delivers the NOTIFY at commit, so no worker wakes before the row is visible,
             // and a failed NOTIFY cannot leave a job behind that the caller will enqueue again.
             await using var tx = await c.BeginTransactionAsync(ct);
-            await using (var insert = db.Command(c,
-                $"INSERT INTO jobs ({JobColumns}) VALUES (@id, @kind, @payload, @tenant, 'queued', 0, @max, NULL, NULL, @now, NULL, @now, @now)", tx,
-                ("@id", job.Id), ("@kind", kind), ("@payload", payload), ("@tenant", tenantId), ("@max", maxAttempts), ("@now", now)))
-                await insert.ExecuteNonQueryAsync(ct);
-            await db.NotifyWorkAsync(c, tx, ct);
+            job = await InsertAsync(db, c, tx, new NewJob(kind, payload, tenantId, maxAttempts), ct);
             await tx.CommitAsync(ct);
         }
         db.WorkSignal.Pulse();
+        return job;
+    }
+
+    /// <summary>Inserts a queued job and its NOTIFY inside the caller's transaction; the caller pulses db.WorkSignal after committing.</summary>
+    internal static async Task<Job> InsertAsync(SqlBackend db, DbConnection c, DbTransaction tx, NewJob request, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(request.Kind);
+        ArgumentNullException.ThrowIfNull(request.Payload);
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.MaxAttempts, 1);
+        var now = db.Now();
+        var job = new Job(Ids.New(), request.Kind, request.Payload, request.TenantId, JobStatus.Queued, 0, request.MaxAttempts, null, null, now, null, now, now);
+        await using (var insert = db.Command(c,
+            $"INSERT INTO jobs ({JobColumns}) VALUES (@id, @kind, @payload, @tenant, 'queued', 0, @max, NULL, NULL, @now, NULL, @now, @now)", tx,
+            ("@id", job.Id), ("@kind", job.Kind), ("@payload", job.Payload), ("@tenant", job.TenantId), ("@max", job.MaxAttempts), ("@now", now)))
+            await insert.ExecuteNonQueryAsync(ct);
+        await db.NotifyWorkAsync(c, tx, ct);
         return job;
     }
 

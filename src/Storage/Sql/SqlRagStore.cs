@@ -43,7 +43,7 @@ public abstract class SqlRagStore : IRagStore
         {
             throw new StorageUnavailableException($"{Backend.Description} did not answer within {HealthTimeout.TotalSeconds:0} s.", e);
         }
-        catch (Exception e) when (IsConnectionFailure(e))
+        catch (Exception e) when (e is not StorageUnavailableException && IsConnectionFailure(e))
         {
             throw new StorageUnavailableException($"{Backend.Description} is not reachable: {Reason(e)}", e);
         }

@@ -132,9 +132,13 @@ sealed class ServiceProcess : IAsyncDisposable
         get { lock (output) return "\nservice output:\n" + output; }
     }
 
-    public static async Task<ServiceProcess> StartAsync(string data, params string[] extra)
+    public static Task<ServiceProcess> StartAsync(string data, params string[] extra) => StartAsync(data, null, extra);
+
+    /// <param name="environment">Variables added to the child's environment (server-mode settings, say).</param>
+    public static async Task<ServiceProcess> StartAsync(string data, IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         foreach (var arg in new[] { ApiDll, "--data", data, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning" }.Concat(extra))
             start.ArgumentList.Add(arg);
         var service = new ServiceProcess(Process.Start(start)!);
@@ -165,6 +169,8 @@ sealed class ServiceProcess : IAsyncDisposable
     }
 
     public void Kill() => process.Kill(entireProcessTree: true);
+
+    public bool HasExited => process.HasExited;
 
     public async ValueTask DisposeAsync()
     {

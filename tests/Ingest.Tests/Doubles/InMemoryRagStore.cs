@@ -9,7 +9,9 @@ namespace Rag.Ingest.Tests;
 /// </summary>
 public sealed class InMemoryRagStore : IRagStore
 {
-    public InMemoryDocuments Docs { get; } = new();
+    public InMemoryRagStore() => Docs = new InMemoryDocuments(Queue);
+
+    public InMemoryDocuments Docs { get; }
     public InMemoryJobQueue Queue { get; } = new();
     public InMemoryBlobs BlobStore { get; } = new();
 
@@ -25,7 +27,8 @@ public sealed class InMemoryRagStore : IRagStore
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
+/// <summary>Documents and chunks; the queue takes the jobs of AddWithJobAsync and UpdateWithJobAsync.</summary>
+public sealed class InMemoryDocuments(InMemoryJobQueue queue) : IDocumentStore, IChunkStore
 {
     readonly object _gate = new();
     readonly Dictionary<(string, string), DocumentRecord> _docs = [];
@@ -65,6 +68,18 @@ public sealed class InMemoryDocuments : IDocumentStore, IChunkStore
         lock (_gate)
             return Task.FromResult<IReadOnlyList<DocumentRecord>>(_docs.Values.Where(d => d.TenantId == tenantId && d.ParentId == parentId)
                 .OrderBy(d => d.CreatedAt).ThenBy(d => d.Id, StringComparer.Ordinal).ToList());
+    }
+
+    public async Task<(DocumentRecord Document, Job Job)> AddWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default)
+    {
+        var added = await AddAsync(document, ct);
+        return (added, await queue.EnqueueAsync(job.Kind, job.Payload, job.TenantId, job.MaxAttempts, ct));
+    }
+
+    public async Task<Job> UpdateWithJobAsync(DocumentRecord document, NewJob job, CancellationToken ct = default)
+    {
+        await UpdateAsync(document, ct);
+        return await queue.EnqueueAsync(job.Kind, job.Payload, job.TenantId, job.MaxAttempts, ct);
     }
 
     public async Task<DocumentRecord?> GetAsync(string tenantId, string id, CancellationToken ct = default)
