@@ -83,7 +83,7 @@ static class TrainingStepBench
         }
         times.Sort();
         double ours = times[times.Count / 2];
-        Console.WriteLine($"ours: training step {ours:F0} ms median of {Runs} (min {times[0]:F0}, max {times[^1]:F0}), {Threads} threads; loss without dropout {evalLoss:F5}, last step's loss {lastLoss:F4}");
+        Console.WriteLine($"ours: training step {ours:F0} ms median of {Runs} (min {times[0]:F0}, max {times[^1]:F0}), {Threads} threads, GEMM {Gemm.Provider}{(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? ", AVX-512" : ", AVX2")}; loss without dropout {evalLoss:F5}, last step's loss {lastLoss:F4}");
 
         var tr = torch.RootElement;
         Console.WriteLine($"pytorch {tr.GetProperty("version").GetString()}: training step {tr.GetProperty("step_ms").GetDouble():F0} ms median of {Runs} (min {tr.GetProperty("step_ms_min").GetDouble():F0}, max {tr.GetProperty("step_ms_max").GetDouble():F0}); loss without dropout {tr.GetProperty("eval_loss").GetDouble():F5}");
