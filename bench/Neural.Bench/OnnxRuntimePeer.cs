@@ -10,8 +10,7 @@ public sealed record EncoderShape(string Name, string Kind, int Batch, int SeqLe
 
 /// <summary>
 /// ONNX Runtime (CPU execution provider, all graph optimisations, inter-op 1) side by side with our engine at equal
-/// thread counts. Outputs are checked equal before anything is timed; the two are timed in alternation, so load from
-/// other processes on the machine falls on both.
+/// thread counts. Outputs are checked equal before anything is timed; each is timed in its own block of runs.
 /// </summary>
 public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, string modelName)
 {
@@ -39,21 +38,28 @@ public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, stri
         if (maxDiff > 1e-4)
             throw new InvalidOperationException($"{shape.Name}: our embeddings differ from ONNX Runtime's by {maxDiff:E1} (> 1e-4); not timing different computations");
 
-        var oursMs = new List<double>(); var theirsMs = new List<double>();
-        for (int run = 0; run <= runs; run++) // run 0 warms both up and is not counted
-        {
-            var sw = Stopwatch.StartNew();
-            ours.EncodeIds(shape.Batch, shape.SeqLen, shape.Ids, shape.TypeIds, shape.Mask);
-            double a = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            theirsRun();
-            double b = sw.Elapsed.TotalMilliseconds;
-            if (run > 0) { oursMs.Add(a); theirsMs.Add(b); }
-        }
+        // Each side runs its block of runs in turn, after one warm-up run. Both engines keep their worker threads
+        // spinning for a while after a run, so alternating run by run on 2 cores gave one side's next run a core
+        // short (spreads of 3 to 40 ms on the 16-token question); a block lets the other side's workers go idle first.
+        var oursMs = Time(() => ours.EncodeIds(shape.Batch, shape.SeqLen, shape.Ids, shape.TypeIds, shape.Mask), runs);
+        var theirsMs = Time(() => theirsRun(), runs);
         double ratio = Median(oursMs) / Median(theirsMs);
         Console.WriteLine($"  {shape.Name} {shape.Batch}x{shape.SeqLen}, {threads} thread(s): ours {Spread(oursMs)}, onnxruntime {Spread(theirsMs)}; embeddings max abs diff {maxDiff:E1}");
         Console.WriteLine($"encoder time ratio vs onnxruntime {shape.Name}-{shape.Batch}x{shape.SeqLen} {threads}: {ratio:F2}");
         return ratio;
+    }
+
+    static List<double> Time(Action run, int runs)
+    {
+        run(); // warm-up, not counted
+        var ms = new List<double>(runs);
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            ms.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return ms;
     }
 
     static string Spread(List<double> ms)

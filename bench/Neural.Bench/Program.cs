@@ -21,6 +21,7 @@ return args switch
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
     ["gemm"] => GemmSpeed(),
+    ["profile"] => Profile(),
     ["train-prepare", var dir] => TrainingStepBench.Prepare(dir),
     ["train-step", var dir] => TrainingStepBench.Run(dir),
     _ => Usage(),
@@ -178,6 +179,13 @@ static int OnnxComparison(string dir, bool bertBase)
     var worst = serviceRatios.MaxBy(r => r.Item2);
     Console.WriteLine($"encoder time ratio vs onnxruntime: {worst.Item2:F2}  (worst of the built-in encoders' ingest and question shapes: {worst.Item1} thread(s))");
     return 0;
+}
+
+static int Profile()
+{
+    var squad = SharedData.File("squad-v1.1/dev-v1.1.json") ?? throw new FileNotFoundException(SharedData.MissingReason("squad-v1.1/dev-v1.1.json"));
+    var (paragraphs, questions) = SquadTexts(squad);
+    return OpProfile.Run(paragraphs, questions);
 }
 
 static (List<string> Paragraphs, List<string> Questions) SquadTexts(string path)

@@ -70,6 +70,19 @@ public class OpsTests
     }
 
     [Fact]
+    public void GeluKeepsItsFormulaAtExtremesAndInTheScalarTail()
+    {
+        // 13 values: one SIMD vector or two, then a scalar tail; the extremes saturate exp without NaN.
+        float[] values = [-100f, -30f, -9f, -3f, -0.5f, -1e-6f, 0f, 1e-6f, 0.5f, 3f, 9f, 30f, 100f];
+        var x = Tensor.FromArray(values, values.Length);
+        var y = Tensor.Zeros(values.Length);
+        Ops.Gelu(x, y);
+        for (int i = 0; i < values.Length; i++) { double v = values[i]; Assert.Equal(0.5 * v * (1 + Erf(Math.Clamp(v, -6, 6) / Math.Sqrt(2))), y.Span[i], 1e-5); }
+        Ops.GeluTanh(x, y);
+        for (int i = 0; i < values.Length; i++) { double v = values[i]; Assert.Equal(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))), y.Span[i], 1e-5); }
+    }
+
+    [Fact]
     public void SoftmaxRowsSumToOne()
     {
         var x = Random(6, 20f, 3, 11);
@@ -154,6 +167,26 @@ public class OpsTests
         Ops.Attention(q, k, v, o, mask);
         var expected = NaiveAttention(q, k, v, mask);
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], o.Span[i], 1e-5);
+    }
+
+    [Fact]
+    public void AttentionAcrossSeveralTilesWithAHoleInThePaddingAndAnEmptySequence()
+    {
+        // 30 queries and 40 keys span several micro-tiles each way; head size 20 is not a multiple of the tile width.
+        // Sequence 0 has a masked key in the middle (masked key by key), 1 trailing padding (keys cut short), 2 no key.
+        int b = 3, t = 30, h = 2, d = 20;
+        var q = Random(21, 1f, b, t, h, d); var k = Random(22, 1f, b, t + 10, h, d); var v = Random(23, 1f, b, t + 10, h, d);
+        var padding = new int[b * (t + 10)];
+        for (int j = 0; j < t + 10; j++) { padding[j] = j == 17 ? 0 : 1; padding[(t + 10) + j] = j < 23 ? 1 : 0; }
+        foreach (var causal in new[] { false, true })
+        {
+            var mask = new AttentionMask(causal, causal ? 10 : 0, t + 10, padding);
+            var o = Tensor.Zeros(b, t, h, d);
+            Ops.Attention(q, k, v, o, mask);
+            var expected = NaiveAttention(q, k, v, mask);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.Equal(double.IsNaN(expected[i]) ? 0 : expected[i], o.Span[i], 1e-5); // no visible key: zeros
+        }
     }
 
     [Fact]
