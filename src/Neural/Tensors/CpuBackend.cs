@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
@@ -336,7 +335,7 @@ public sealed unsafe class CpuBackend : IBackend
     }
 }
 
-/// <summary>Elementwise activations on spans (vectorised through TensorPrimitives where it has the function).</summary>
+/// <summary>Elementwise activations on spans: SIMD vectors of our own (exp, GELU) or TensorPrimitives (the rest).</summary>
 public static class Activations
 {
     /// <summary>
@@ -353,13 +352,22 @@ public static class Activations
     }
 
     /// <summary>e^x elementwise (see <see cref="Exp(Vector{float})"/>).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> output)
+    public static void Exp(ReadOnlySpan<float> x, Span<float> output) => Map<ExpFunction>(x, output);
+
+    /// <summary>A function of one SIMD vector, as a type, so <see cref="Map"/> is compiled with it inlined.</summary>
+    interface IVectorFunction { static abstract Vector<float> Apply(Vector<float> x); }
+    struct ExpFunction : IVectorFunction { public static Vector<float> Apply(Vector<float> x) => Exp(x); }
+    struct GeluErfFunction : IVectorFunction { public static Vector<float> Apply(Vector<float> x) => GeluErf(x); }
+    struct GeluTanhFunction : IVectorFunction { public static Vector<float> Apply(Vector<float> x) => GeluTanh(x); }
+
+    /// <summary>output[i] = F(x[i]), a vector at a time; the tail goes through F in a vector of its own.</summary>
+    static void Map<F>(ReadOnlySpan<float> x, Span<float> output) where F : struct, IVectorFunction
     {
-        if (output.Length < x.Length) throw new ArgumentException("Exp: output shorter than input");
+        if (output.Length < x.Length) throw new ArgumentException($"output of {output.Length} values for {x.Length} inputs");
         int i = 0;
         if (Vector.IsHardwareAccelerated)
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count) Exp(new Vector<float>(x[i..])).CopyTo(output[i..]);
-        for (; i < x.Length; i++) output[i] = Exp(new Vector<float>(x[i]))[0];
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count) F.Apply(new Vector<float>(x[i..])).CopyTo(output[i..]);
+        for (; i < x.Length; i++) output[i] = F.Apply(new Vector<float>(x[i]))[0];
     }
 
     /// <summary>
@@ -389,15 +397,7 @@ public static class Activations
     /// 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26 (|error| &lt; 1.5e-7), one pass of SIMD vectors:
     /// it runs on every element of the feed-forward layer, so a scalar loop here cost a sixth of a BERT forward pass.
     /// </summary>
-    public static void Gelu(ReadOnlySpan<float> x, Span<float> output)
-    {
-        if (output.Length < x.Length) throw new ArgumentException("GELU: output shorter than input");
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-                GeluErf(new Vector<float>(x[i..])).CopyTo(output[i..]);
-        for (; i < x.Length; i++) output[i] = GeluErf(new Vector<float>(x[i]))[0];
-    }
+    public static void Gelu(ReadOnlySpan<float> x, Span<float> output) => Map<GeluErfFunction>(x, output);
 
     static Vector<float> GeluErf(Vector<float> x)
     {
@@ -411,15 +411,7 @@ public static class Activations
     }
 
     /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), tanh u = 1 - 2 / (exp(2u) + 1), in SIMD vectors.</summary>
-    public static void GeluTanh(ReadOnlySpan<float> x, Span<float> output)
-    {
-        if (output.Length < x.Length) throw new ArgumentException("GELU: output shorter than input");
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
-                GeluTanh(new Vector<float>(x[i..])).CopyTo(output[i..]);
-        for (; i < x.Length; i++) output[i] = GeluTanh(new Vector<float>(x[i]))[0];
-    }
+    public static void GeluTanh(ReadOnlySpan<float> x, Span<float> output) => Map<GeluTanhFunction>(x, output);
 
     static Vector<float> GeluTanh(Vector<float> x)
     {

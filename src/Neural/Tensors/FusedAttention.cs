@@ -68,9 +68,8 @@ static unsafe class FusedAttention
                 sums[r] = Exponentiate(row[..visible], scale);
                 row[visible..(strips * nr)].Clear();                          // keys this query may not see
             }
-            int kc = Math.Min(visibleMax, keys);
-            for (int s = 0; s < dStrips; s++)                                 // out (rows, D) = P V
-                Gemm.MicroTile(rows, scores, 1, sPad, vp + (long)s * nr * keys, kc, tile + s * nr, dPad);
+            for (int s = 0; s < dStrips; s++)                                 // out (rows, D) = P V over the visible keys
+                Gemm.MicroTile(rows, scores, 1, sPad, vp + (long)s * nr * keys, visibleMax, tile + s * nr, dPad);
             for (int r = 0; r < rows; r++)
             {
                 var dst = new Span<float>(o + (long)(i0 + r) * qRow, d);
