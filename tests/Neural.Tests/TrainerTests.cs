@@ -132,6 +132,33 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void BatchesGroupPassagesOfSimilarLengthYetCoverEveryPairOnceAnEpoch()
+    {
+        var random = new Random(5);
+        // 40 passage texts of 1..400 characters, each asked about by 3 questions (as SQuAD asks ~5 per paragraph)
+        var passages = Enumerable.Range(0, 40).Select(i => new string('x', 1 + random.Next(400)) + i).ToList();
+        var pairs = Enumerable.Range(0, 120).Select(i => new TrainingPair($"q{i}", passages[i % 40])).ToList();
+        var options = new DualEncoderTrainingOptions { BatchSize = 4, Epochs = 2 };
+        var grouped = DualEncoderTrainer.PlanBatches(pairs, options);
+        var plain = DualEncoderTrainer.PlanBatches(pairs, options with { GroupByLength = false });
+
+        foreach (var plan in new[] { grouped, plain })
+        {
+            Assert.All(plan, b => Assert.Equal(b.Length, b.Select(i => pairs[i].Positive).Distinct().Count())); // never a passage twice in a batch
+            var visits = plan.SelectMany(b => b).CountBy(i => i).ToList();
+            Assert.All(visits, v => Assert.True(v.Value <= 2)); // at most once an epoch
+            Assert.True(visits.Sum(v => v.Value) >= 2 * 120 - 2 * 3, $"{visits.Sum(v => v.Value)} visits"); // only an epoch's last copies of one passage can be left out
+        }
+        // padding a batch costs its longest passage minus each of the others
+        double Padding(List<int[]> plan) => plan.Average(b => b.Max(i => pairs[i].Positive.Length) - b.Average(i => pairs[i].Positive.Length));
+        Assert.True(Padding(grouped) < Padding(plain) / 3, $"grouped batches pad {Padding(grouped):F0} characters, ungrouped {Padding(plain):F0}");
+        // and the grouped batches do not run from short to long through the epoch
+        var firstHalf = grouped.Take(grouped.Count / 4).Average(b => pairs[b[0]].Positive.Length);
+        var secondHalf = grouped.Skip(grouped.Count / 4).Take(grouped.Count / 4).Average(b => pairs[b[0]].Positive.Length);
+        Assert.True(Math.Abs(firstHalf - secondHalf) < 100, $"{firstHalf:F0} vs {secondHalf:F0}");
+    }
+
+    [Fact]
     public void DropoutMasksAreSeededAndScaledAndOffAtInference()
     {
         var ops = CpuTrainingOps.Instance;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using Rag.Neural;
 using Rag.Retriever.Encoders;
+using Rag.Testing;
 
 namespace Rag.Retriever.Tests;
 

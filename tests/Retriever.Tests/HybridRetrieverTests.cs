@@ -3,6 +3,7 @@ using Rag.Retriever.Encoders;
 using Rag.Retriever.Hybrid;
 using Rag.Retriever.Lexical;
 using Rag.Retriever.Vectors;
+using Rag.Testing;
 
 namespace Rag.Retriever.Tests;
 

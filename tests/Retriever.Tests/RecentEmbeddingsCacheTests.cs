@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Rag.Retriever.Encoders;
+using Rag.Testing;
 
 namespace Rag.Retriever.Tests;
 

@@ -23,7 +23,12 @@ static class TrainCommands
         var batch = new Option<int>("--batch") { Description = "Questions per step (the others' passages are its negatives).", DefaultValueFactory = _ => 32 };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW, linear warm-up then decay).", DefaultValueFactory = _ => 2e-5f };
         var warmup = new Option<float>("--warmup") { Description = "Share of steps spent warming up.", DefaultValueFactory = _ => 0.1f };
-        var hardNegatives = new Option<bool>("--hard-negatives") { Description = "Add each question's best BM25 passage that is not gold as a negative." };
+        var hardNegatives = new Option<string>("--hard-negatives")
+        {
+            Description = "One hard negative per question: the best passage that is not gold and holds none of its answers, ranked by bm25 or by the base encoder (encoder); none: in-batch negatives only.",
+            DefaultValueFactory = _ => "none",
+        };
+        hardNegatives.AcceptOnlyFromAmong("none", "bm25", "encoder");
         var holdout = new Option<int>("--holdout-articles") { Description = "Keep the last N articles' questions out of training and evaluate on them before and after.", DefaultValueFactory = _ => 0 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature for normalised (cosine) encoders.", DefaultValueFactory = _ => 0.05f };
         var maxQuestion = new Option<int>("--max-question-tokens") { DefaultValueFactory = _ => 64 };
@@ -36,13 +41,14 @@ static class TrainCommands
         {
             try
             {
+                var negatives = Enum.Parse<HardNegativeSource>(parse.GetValue(hardNegatives)!, ignoreCase: true);
                 var options = new DualEncoderTrainingOptions
                 {
                     Epochs = parse.GetValue(epochs),
                     BatchSize = parse.GetValue(batch),
                     LearningRate = parse.GetValue(lr),
                     WarmupFraction = parse.GetValue(warmup),
-                    HardNegatives = parse.GetValue(hardNegatives),
+                    HardNegatives = negatives != HardNegativeSource.None,
                     Temperature = parse.GetValue(temperature),
                     MaxQuestionTokens = parse.GetValue(maxQuestion),
                     MaxPassageTokens = parse.GetValue(maxPassage),
@@ -50,7 +56,7 @@ static class TrainCommands
                     CheckpointEvery = parse.GetValue(checkpointEvery),
                 };
                 return await RunAsync(parse.GetValue(dataset)!, parse.GetValue(corpus), parse.GetValue(baseModel)!, parse.GetValue(contextBase),
-                    parse.GetValue(output)!, parse.GetValue(holdout), options, ct);
+                    parse.GetValue(output)!, parse.GetValue(holdout), negatives, options, ct);
             }
             catch (OperationCanceledException)
             {
@@ -68,7 +74,7 @@ static class TrainCommands
     }
 
     static async Task<int> RunAsync(string datasetSpec, string? corpusPath, string baseSpec, string? contextSpec, string output, int holdout,
-        DualEncoderTrainingOptions options, CancellationToken ct)
+        HardNegativeSource negatives, DualEncoderTrainingOptions options, CancellationToken ct)
     {
         var console = AnsiConsole.Console;
         var checkpoint = Path.Combine(output, "checkpoint");
@@ -76,7 +82,7 @@ static class TrainCommands
             throw new CliException($"{output} is not empty and holds no training checkpoint: choose a new --out folder");
 
         var data = await DatasetLoader.LoadAsync(datasetSpec, corpusPath, ct);
-        var set = await EncoderTrainingSet.BuildAsync(data, holdout, options.HardNegatives, ct);
+        var set = await BuildSetAsync(data, holdout, negatives, baseSpec, contextSpec, ct);
         console.MarkupLine($"[bold]{set.Pairs.Count}[/] training questions from {set.TrainArticles} articles; {set.HeldOut.Count} held-out questions from {set.HeldOutArticles} articles; corpus of {set.Corpus.Count} passages");
         if (set.Pairs.Count < 2) throw new CliException("fewer than 2 training questions with a gold passage: nothing to train on");
 
@@ -86,7 +92,8 @@ static class TrainCommands
         int resumed = trainer.Resume();
         if (resumed > 0) console.MarkupLine($"resuming at step {resumed} of {trainer.TotalSteps}");
         console.MarkupLine($"{trainer.TotalSteps} steps of {options.BatchSize} questions, {(trainer.Shared ? "shared tower" : "separate towers")}, " +
-            $"{(question.Tower.Normalize ? $"cosine / {options.Temperature}" : "dot product")}, {(options.HardNegatives ? "with" : "without")} hard negatives");
+            $"{(question.Tower.Normalize ? $"cosine / {options.Temperature}" : "dot product")}, " +
+            (negatives == HardNegativeSource.None ? "in-batch negatives only" : $"one {negatives.ToString().ToLowerInvariant()} hard negative per question ({set.Pairs.Count(p => p.HardNegative is not null)} found)"));
 
         await console.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -121,13 +128,22 @@ static class TrainCommands
         return 0;
     }
 
+    static async Task<EncoderTrainingSet> BuildSetAsync(EvalDataset data, int holdout, HardNegativeSource negatives, string baseSpec, string? contextSpec, CancellationToken ct)
+    {
+        if (negatives != HardNegativeSource.Encoder) return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, ct: ct);
+        AnsiConsole.MarkupLine($"mining hard negatives with the base encoder over {data.Corpus.Count} passages...");
+        using var q = NeuralModels.LoadEncoder(baseSpec);
+        using var c = contextSpec is null ? null : NeuralModels.LoadEncoder(contextSpec);
+        return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, (q, c ?? q), ct);
+    }
+
     static string F(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
 
     static DenseRetrievalScores Score(string questionSpec, string contextSpec, EncoderTrainingSet set, CancellationToken ct)
     {
         using var q = NeuralModels.LoadEncoder(questionSpec);
         using var c = contextSpec == questionSpec ? null : NeuralModels.LoadEncoder(contextSpec);
-        return DenseRetrievalEvaluation.Evaluate(q, c ?? q, set.Corpus, set.HeldOut, null, ct);
+        return DenseRetrievalEvaluation.Evaluate(q, c ?? q, set.Corpus, set.HeldOut, ct);
     }
 
     /// <summary>Reports on the training thread itself (Progress&lt;T&gt; would post to the thread pool out of order).</summary>

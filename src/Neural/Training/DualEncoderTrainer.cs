@@ -24,6 +24,11 @@ public sealed record DualEncoderTrainingOptions
     public float Temperature { get; init; } = 0.05f;
     /// <summary>Adds each pair's hard negative to the batch's passages when it has one.</summary>
     public bool HardNegatives { get; init; } = true;
+    /// <summary>
+    /// Fills each batch with passages of similar length (sorted within windows of 16 batches of the shuffled order,
+    /// then the batches shuffled), so a batch pads to its own longest passage rather than nearly always to the maximum.
+    /// </summary>
+    public bool GroupByLength { get; init; } = true;
     public int MaxQuestionTokens { get; init; } = 64;
     public int MaxPassageTokens { get; init; } = 256;
     public int Seed { get; init; } = 13;
@@ -110,13 +115,24 @@ public sealed class DualEncoderTrainer
     /// Each epoch visits the pairs in a seeded random order; a pair whose positive is already in the current batch
     /// waits for the next one (two copies of one passage would make a positive also a negative).
     /// </summary>
-    static List<int[]> PlanBatches(IReadOnlyList<TrainingPair> pairs, DualEncoderTrainingOptions options)
+    public static List<int[]> PlanBatches(IReadOnlyList<TrainingPair> pairs, DualEncoderTrainingOptions options)
     {
+        const int GroupWindow = 16;
         var plan = new List<int[]>();
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
+            var random = new Random(options.Seed * 7919 + epoch);
             var order = Enumerable.Range(0, pairs.Count).ToArray();
-            new Random(options.Seed * 7919 + epoch).Shuffle(order);
+            random.Shuffle(order);
+            int window = options.BatchSize * GroupWindow;
+            if (options.GroupByLength)
+                for (int start = 0; start < order.Length; start += window)
+                {
+                    var items = order.AsSpan(start, Math.Min(window, order.Length - start));
+                    var lengths = items.ToArray().Select(i => PaddedLength(pairs[i], options)).ToArray();
+                    lengths.AsSpan().Sort(items);
+                }
+            var epochBatches = new List<int[]>();
             var pending = new List<int>(order);
             while (pending.Count > 0)
             {
@@ -128,13 +144,19 @@ public sealed class DualEncoderTrainer
                     if (batch.Count < options.BatchSize && seen.Add(pairs[i].Positive)) batch.Add(i);
                     else rest.Add(i);
                 }
-                if (batch.Count >= 2) plan.Add([.. batch]);
+                if (batch.Count >= 2) epochBatches.Add([.. batch]);
                 if (rest.Count == pending.Count || batch.Count < 2) break; // what is left cannot form a batch
                 pending = rest;
             }
+            if (options.GroupByLength) random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(epochBatches)); // lengths must not rise through the epoch
+            plan.AddRange(epochBatches);
         }
         return plan;
     }
+
+    /// <summary>The longest passage a pair adds to its batch, in characters (a proxy for tokens).</summary>
+    static int PaddedLength(TrainingPair pair, DualEncoderTrainingOptions options) =>
+        Math.Max(pair.Positive.Length, options.HardNegatives ? pair.HardNegative?.Length ?? 0 : 0);
 
     static string Fingerprint(IReadOnlyList<TrainingPair> pairs, DualEncoderTrainingOptions options)
     {

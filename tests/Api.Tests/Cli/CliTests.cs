@@ -140,6 +140,27 @@ public sealed class CliReingestTests
         Assert.Single(err.Trim().Split('\n'));
         Assert.Equal("", output);
     }
+
+    [Theory]
+    [InlineData("'maybe'", "--hard-negatives", "maybe")]
+    [InlineData("rag: --holdout-articles 2 leaves nothing to train on: the dataset has 2 articles", "--holdout-articles", "2")]
+    [InlineData("rag: the batch needs at least 2 questions", "--batch", "1")]
+    public async Task Train_encoder_mistakes_are_refused_before_any_training(string expected, params string[] args)
+    {
+        using var dir = new TempDir();
+        var squad = Path.Combine(dir.Path, "dev.json");
+        File.WriteAllText(squad, """
+            {"data": [
+              {"title": "Paris", "paragraphs": [{"context": "The Eiffel Tower stands in Paris.", "qas": [{"id": "a", "question": "Where is the Eiffel Tower?", "answers": [{"text": "Paris", "answer_start": 27}]}]}]},
+              {"title": "Rome", "paragraphs": [{"context": "The Colosseum stands in Rome.", "qas": [{"id": "b", "question": "Where is the Colosseum?", "answers": [{"text": "Rome", "answer_start": 24}]}]}]}
+            ]}
+            """);
+        var output = Path.Combine(dir.Path, "out");
+        var (code, _, err) = await RunAsync(["train", "encoder", "--dataset", "squad:" + squad, "--out", output, .. args]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, err);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any(), "nothing is written for a refused run");
+    }
 }
 
 [CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]

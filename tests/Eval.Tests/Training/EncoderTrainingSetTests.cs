@@ -1,4 +1,5 @@
 using Rag.Eval.Training;
+using Rag.Testing;
 
 namespace Rag.Eval.Tests.Training;
 
@@ -28,7 +29,7 @@ public class EncoderTrainingSetTests
     [Fact]
     public async Task TheLastArticlesAreHeldOutAndHardNegativesAreNeverGold()
     {
-        var set = await EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 1, hardNegatives: true);
+        var set = await EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 1, HardNegativeSource.Bm25);
         Assert.Equal(2, set.TrainArticles);
         Assert.Equal(1, set.HeldOutArticles);
         Assert.Equal(["q4"], set.HeldOut.Select(q => q.Id));
@@ -43,7 +44,7 @@ public class EncoderTrainingSetTests
     [Fact]
     public async Task WithoutHardNegativesPairsHaveNone()
     {
-        var set = await EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 0, hardNegatives: false);
+        var set = await EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 0, HardNegativeSource.None);
         Assert.Equal(4, set.Pairs.Count);
         Assert.Empty(set.HeldOut);
         Assert.All(set.Pairs, p => Assert.Null(p.HardNegative));
@@ -52,7 +53,49 @@ public class EncoderTrainingSetTests
     [Fact]
     public async Task HoldingOutEveryArticleIsRefusedWithTheCount()
     {
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 3, hardNegatives: false));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 3, HardNegativeSource.None));
         Assert.Contains("3 articles", e.Message);
+    }
+
+    /// <summary>The question's words are in every Paris passage; one of them names the answer and one does not.</summary>
+    static EvalDataset AnswerBearingNeighbour() => new("neighbour",
+        [
+            new("0-0", "Paris", "Paris museum most visited: the Louvre, with nine million visitors a year."),
+            new("0-1", "Paris", "Which Paris museum is most visited? Visitors say the Louvre."),
+            new("0-2", "Paris", "Which Paris museum is the most visited by schools? The Orsay museum, for its trains."),
+            new("1-0", "Rome", "The Colosseum in Rome held gladiator fights."),
+        ],
+        [new("q1", "Which Paris museum is the most visited?", ["the Louvre"], ["0-0"])],
+        []);
+
+    [Theory]
+    [InlineData(HardNegativeSource.Bm25)]
+    [InlineData(HardNegativeSource.Encoder)]
+    public async Task AHardNegativeIsTheBestRankedPassageThatIsNotGoldAndHoldsNoAnswer(HardNegativeSource source)
+    {
+        using var encoder = new HashingEncoder(256);
+        var set = await EncoderTrainingSet.BuildAsync(AnswerBearingNeighbour(), holdoutArticles: 0, source, (encoder, encoder));
+        var pair = Assert.Single(set.Pairs);
+        // 0-1 shares the most words with the question but says "the Louvre": it answers it, so it is no negative
+        Assert.Equal("Which Paris museum is the most visited by schools? The Orsay museum, for its trains.", pair.HardNegative);
+    }
+
+    [Fact]
+    public void TheEncodersRankingIsTheOneHeldOutScoringUses()
+    {
+        using var encoder = new HashingEncoder(256);
+        var data = AnswerBearingNeighbour();
+        var ranked = DenseCorpusIndex.Build(encoder, data.Corpus).Search(encoder, ["Which Paris museum is the most visited?"], 2);
+        Assert.Equal(["0-1", "0-2"], ranked[0]);
+        var scores = DenseRetrievalEvaluation.Evaluate(encoder, encoder, data.Corpus, data.Questions);
+        Assert.Equal(1.0, scores.RecallAt20);
+        Assert.Equal(1.0 / 3, scores.MrrAt10, 6); // gold 0-0 ranks third behind 0-1 and 0-2
+    }
+
+    [Fact]
+    public async Task MiningWithTheEncoderNeedsOne()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => EncoderTrainingSet.BuildAsync(Dataset(), 0, HardNegativeSource.Encoder));
+        Assert.Contains("base encoder", e.Message);
     }
 }
