@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Rag.Neural.Models;
 using Rag.Neural.Tensors;
 
 namespace Rag.Neural.Bench;
@@ -57,7 +58,7 @@ public sealed class TimingBackend(IBackend inner) : IBackend
 public static class OpProfile
 {
     /// <summary>Per-op milliseconds per forward pass for each built-in encoder at the service's shapes, 1 and 2 threads.</summary>
-    public static int Run(List<string> paragraphs, List<string> questions)
+    public static int Run(List<string> paragraphs, List<string> questions, string? benchDir = null)
     {
         Gemm.Provider = GemmProvider.Managed;
         foreach (var builtin in Rag.Neural.Builtin.BuiltinEncoders.All)
@@ -67,21 +68,34 @@ public static class OpProfile
             var tokenizer = (Rag.Tokenizers.WordPieceTokenizer)encoder.Tokenizer;
             var ingest = tokenizer.EncodeBatch(paragraphs.Take(64).ToArray(), 128);
             var question = questions.Select(q => tokenizer.EncodeBatch([q], 16)).First(e => e.SequenceLength == 16);
-            foreach (var (label, e, runs) in new[] { ("64x128", ingest, 5), ("1x16", question, 101) })
-                foreach (var threads in new[] { 1, 2 })
-                {
-                    CpuParallelism.Threads = threads;
-                    encoder.EncodeIds(e.BatchSize, e.SequenceLength, e.InputIds, e.TokenTypeIds, e.AttentionMask); // warm-up
-                    timing.Reset();
-                    var sw = Stopwatch.StartNew();
-                    for (int r = 0; r < runs; r++) encoder.EncodeIds(e.BatchSize, e.SequenceLength, e.InputIds, e.TokenTypeIds, e.AttentionMask);
-                    double total = sw.Elapsed.TotalMilliseconds / runs;
-                    double inOps = timing.Totals.Values.Sum(v => v.Ms) / runs;
-                    Console.WriteLine($"{builtin.Name} {label}, {threads} thread(s): {total:F2} ms per pass, {inOps:F2} in ops");
-                    foreach (var (op, (ms, calls)) in timing.Totals.OrderByDescending(kv => kv.Value.Ms))
-                        Console.WriteLine($"  {op,-24} {ms / runs,9:F3} ms  {100 * ms / runs / total,5:F1} %  ({calls / runs} calls)");
-                }
+            Print(builtin.Name, encoder, timing, [("64x128", ingest, 5), ("1x16", question, 101)]);
+        }
+        // BERT-base from `prepare DIR` (random weights) at the benchmark's 8 x 128.
+        if (benchDir is not null)
+        {
+            var timing = new TimingBackend(CpuBackend.Instance);
+            using var encoder = NeuralModels.LoadBertEncoder(Path.Combine(benchDir, "bert"), timing);
+            var batch = ((Rag.Tokenizers.WordPieceTokenizer)encoder.Tokenizer).EncodeBatch(paragraphs.Take(8).ToArray(), 128, padToMaxLength: true);
+            Print("bert-base", encoder, timing, [("8x128", batch, 5)]);
         }
         return 0;
+    }
+
+    static void Print(string name, BertTextEncoder encoder, TimingBackend timing, (string Label, Rag.Tokenizers.EncodedBatch Batch, int Runs)[] shapes)
+    {
+        foreach (var (label, e, runs) in shapes)
+            foreach (var threads in new[] { 1, 2 })
+            {
+                CpuParallelism.Threads = threads;
+                encoder.EncodeIds(e.BatchSize, e.SequenceLength, e.InputIds, e.TokenTypeIds, e.AttentionMask); // warm-up
+                timing.Reset();
+                var sw = Stopwatch.StartNew();
+                for (int r = 0; r < runs; r++) encoder.EncodeIds(e.BatchSize, e.SequenceLength, e.InputIds, e.TokenTypeIds, e.AttentionMask);
+                double total = sw.Elapsed.TotalMilliseconds / runs;
+                double inOps = timing.Totals.Values.Sum(v => v.Ms) / runs;
+                Console.WriteLine($"{name} {label}, {threads} thread(s): {total:F2} ms per pass, {inOps:F2} in ops");
+                foreach (var (op, (ms, calls)) in timing.Totals.OrderByDescending(kv => kv.Value.Ms))
+                    Console.WriteLine($"  {op,-24} {ms / runs,9:F3} ms  {100 * ms / runs / total,5:F1} %  ({calls / runs} calls)");
+            }
     }
 }

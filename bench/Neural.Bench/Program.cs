@@ -21,7 +21,8 @@ return args switch
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
     ["gemm"] => GemmSpeed(),
-    ["profile"] => Profile(),
+    ["profile"] => Profile(null),
+    ["profile", var dir] => Profile(dir),
     ["train-prepare", var dir] => TrainingStepBench.Prepare(dir),
     ["train-step", var dir] => TrainingStepBench.Run(dir),
     _ => Usage(),
@@ -29,7 +30,7 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory DIR");
+    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory|onnx DIR | profile [DIR] (with DIR: BERT-base too) | gemm | train-prepare|train-step DIR");
     return 2;
 }
 
@@ -181,11 +182,11 @@ static int OnnxComparison(string dir, bool bertBase)
     return 0;
 }
 
-static int Profile()
+static int Profile(string? benchDir)
 {
     var squad = SharedData.File("squad-v1.1/dev-v1.1.json") ?? throw new FileNotFoundException(SharedData.MissingReason("squad-v1.1/dev-v1.1.json"));
     var (paragraphs, questions) = SquadTexts(squad);
-    return OpProfile.Run(paragraphs, questions);
+    return OpProfile.Run(paragraphs, questions, benchDir);
 }
 
 static (List<string> Paragraphs, List<string> Questions) SquadTexts(string path)
@@ -235,20 +236,27 @@ static unsafe int GemmSpeed()
             }
             Console.WriteLine($"gemm {provider} parallel={parallel}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
         }
-    var packed = Gemm.Pack(true, N, K, w.Pointer, K);
-    foreach (var threads in new[] { 1, 2 })
+    // BERT-base's three products at 8 x 128 tokens: attention's projections, the feed-forward up and down.
+    foreach (var (pm, pk, pn) in new[] { (M, 768, 768), (M, 768, 3072), (M, 3072, 768) })
     {
-        CpuParallelism.Threads = threads;
-        var times = new List<double>();
-        for (int run = 0; run < 6; run++)
+        var pa = Tensor.Zeros(pm, pk); var pw = Tensor.Zeros(pn, pk); var pc = Tensor.Zeros(pm, pn);
+        foreach (var t in new[] { pa, pw }) { var s = t.Span; for (int i = 0; i < s.Length; i++) s[i] = (float)r.NextDouble() - 0.5f; }
+        var packed = Gemm.Pack(true, pn, pk, pw.Pointer, pk);
+        foreach (var threads in new[] { 1, 2 })
         {
-            var sw = Stopwatch.StartNew();
-            Gemm.SgemmPacked(M, a.Pointer, K, packed, c.Pointer, N, default);
-            if (run > 0) times.Add(sw.Elapsed.TotalSeconds);
+            CpuParallelism.Threads = threads;
+            var times = new List<double>();
+            for (int run = 0; run < 12; run++)
+            {
+                var sw = Stopwatch.StartNew();
+                Gemm.SgemmPacked(pm, pa.Pointer, pk, packed, pc.Pointer, pn, default);
+                if (run > 1) times.Add(sw.Elapsed.TotalSeconds);
+            }
+            Console.WriteLine($"gemm managed, weights packed at load, {pm}x{pk}x{pn}, {threads} thread(s), 512-bit vectors {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}: {2.0 * pm * pn * pk / Median(times) / 1e9:F1} GFLOP/s");
         }
-        Console.WriteLine($"gemm managed, weights packed at load, {threads} thread(s), 512-bit vectors {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}: {2.0 * M * N * K / Median(times) / 1e9:F1} GFLOP/s");
+        GC.KeepAlive(pa); GC.KeepAlive(pw); GC.KeepAlive(pc); GC.KeepAlive(packed);
     }
-    GC.KeepAlive(a); GC.KeepAlive(w); GC.KeepAlive(c); GC.KeepAlive(packed);
+    GC.KeepAlive(a); GC.KeepAlive(w); GC.KeepAlive(c);
     return 0;
 }
 
