@@ -114,8 +114,8 @@ static class TrainCommands
 
         if (set.HeldOut.Count > 0)
         {
-            var before = await Task.Run(() => Score(baseSpec, contextSpec ?? baseSpec, set, ct), ct);
-            var after = await Task.Run(() => Score(questionFolder, contextFolder, set, ct), ct);
+            var before = await Task.Run(() => ScoreAsync(baseSpec, contextSpec ?? baseSpec, set, ct), ct);
+            var after = await Task.Run(() => ScoreAsync(questionFolder, contextFolder, set, ct), ct);
             var table = new Table().AddColumns("encoder", "Recall@5", "Recall@20", "MRR@10");
             table.AddRow("base", F(before.RecallAt5), F(before.RecallAt20), F(before.MrrAt10));
             table.AddRow("trained", F(after.RecallAt5), F(after.RecallAt20), F(after.MrrAt10));
@@ -139,11 +139,11 @@ static class TrainCommands
 
     static string F(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
 
-    static DenseRetrievalScores Score(string questionSpec, string contextSpec, EncoderTrainingSet set, CancellationToken ct)
+    static async Task<DenseRetrievalScores> ScoreAsync(string questionSpec, string contextSpec, EncoderTrainingSet set, CancellationToken ct)
     {
         using var q = NeuralModels.LoadEncoder(questionSpec);
         using var c = contextSpec == questionSpec ? null : NeuralModels.LoadEncoder(contextSpec);
-        return DenseRetrievalEvaluation.Evaluate(q, c ?? q, set.Corpus, set.HeldOut, ct);
+        return await DenseRetrievalEvaluation.EvaluateAsync(q, c ?? q, set.Corpus, set.HeldOut, ct);
     }
 
     /// <summary>Reports on the training thread itself (Progress&lt;T&gt; would post to the thread pool out of order).</summary>

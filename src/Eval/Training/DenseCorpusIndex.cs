@@ -1,46 +1,52 @@
-using System.Numerics.Tensors;
 using Rag.Neural;
+using Rag.Retriever;
+using Rag.Retriever.Vectors;
 
 namespace Rag.Eval.Training;
 
 /// <summary>
-/// Every corpus passage embedded by a context encoder, searched exactly (each passage scored): the reference that
-/// before/after scoring and hard-negative mining both rank with, with the encoders' prompts as the service embeds.
+/// Every corpus passage embedded by a context encoder into the service's own exact kNN index, in memory: the reference
+/// that before/after scoring and hard-negative mining both rank with, with the encoders' prompts as the service embeds.
+/// Scores are raw dot products, so DPR towers rank as trained and normalised encoders by cosine.
 /// </summary>
-public sealed class DenseCorpusIndex
+public sealed class DenseCorpusIndex : IAsyncDisposable
 {
     const int Batch = 64;
-    readonly IReadOnlyList<CorpusDocument> _corpus;
-    readonly float[][] _vectors;
+    const string Tenant = "training";
+    readonly EmbeddedVectorIndex _index;
 
-    DenseCorpusIndex(IReadOnlyList<CorpusDocument> corpus, float[][] vectors) => (_corpus, _vectors) = (corpus, vectors);
+    DenseCorpusIndex(EmbeddedVectorIndex index) => _index = index;
 
-    public static DenseCorpusIndex Build(ITextEncoderModel context, IReadOnlyList<CorpusDocument> corpus, IProgress<int>? embedded = null, CancellationToken ct = default)
+    public static async Task<DenseCorpusIndex> BuildAsync(ITextEncoderModel context, IReadOnlyList<CorpusDocument> corpus, CancellationToken ct = default)
     {
-        var vectors = new List<float[]>(corpus.Count);
-        foreach (var chunk in corpus.Chunk(Batch))
+        var index = new EmbeddedVectorIndex(directory: null, VectorDistance.Dot);
+        try
         {
-            vectors.AddRange(context.Encode(chunk.Select(d => context.Prompts.Document + d.Text).ToList(), ct));
-            embedded?.Report(vectors.Count);
+            await index.EnsureReadyAsync(context.Dimension, ct);
+            foreach (var chunk in corpus.Chunk(Batch))
+            {
+                var vectors = context.Encode(chunk.Select(d => context.Prompts.Document + d.Text).ToList(), ct);
+                await index.UpsertAsync([.. chunk.Select((d, i) => new VectorRecord(d.Id, Tenant, d.Id, vectors[i], []))], ct);
+            }
+            return new DenseCorpusIndex(index);
         }
-        return new DenseCorpusIndex(corpus, [.. vectors]);
+        catch
+        {
+            await index.DisposeAsync();
+            throw;
+        }
     }
 
-    /// <summary>The ids of the k best passages for each question, best first.</summary>
+    /// <summary>The ids of the k best passages for each question, best first (ties in corpus order).</summary>
     public IReadOnlyList<IReadOnlyList<string>> Search(ITextEncoderModel question, IReadOnlyList<string> questions, int k, CancellationToken ct = default)
     {
+        var filter = new SearchFilter(Tenant);
         var results = new List<IReadOnlyList<string>>(questions.Count);
-        var scores = new float[_vectors.Length];
-        var order = new int[_vectors.Length];
         foreach (var chunk in questions.Chunk(Batch))
-        {
             foreach (var v in question.Encode(chunk.Select(q => question.Prompts.Query + q).ToList(), ct))
-            {
-                for (int j = 0; j < _vectors.Length; j++) { scores[j] = -TensorPrimitives.Dot(v, _vectors[j]); order[j] = j; }
-                Array.Sort(scores, order); // ascending negated scores: best first, ties in corpus order
-                results.Add(order.Take(Math.Min(k, order.Length)).Select(j => _corpus[j].Id).ToList());
-            }
-        }
+                results.Add(_index.Search(v, filter, k).Select(h => h.DocumentId).ToList());
         return results;
     }
+
+    public ValueTask DisposeAsync() => _index.DisposeAsync();
 }

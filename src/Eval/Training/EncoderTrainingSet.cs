@@ -62,7 +62,7 @@ public sealed record EncoderTrainingSet(
         {
             HardNegativeSource.None => null,
             HardNegativeSource.Bm25 => await RankByBm25Async(dataset.Corpus, questions, ct),
-            HardNegativeSource.Encoder => DenseCorpusIndex.Build(miner!.Value.Context, dataset.Corpus, ct: ct).Search(miner.Value.Question, questions, NegativeCandidates, ct),
+            HardNegativeSource.Encoder => await RankByEncoderAsync(miner!.Value, dataset.Corpus, questions, ct),
             _ => throw new ArgumentOutOfRangeException(nameof(negatives)),
         };
         var pairs = new List<TrainingPair>(training.Count);
@@ -90,6 +90,13 @@ public sealed record EncoderTrainingSet(
         return questions.Select(q => (IReadOnlyList<string>)bm25.Search(q, new SearchFilter(Tenant), NegativeCandidates).Select(h => h.DocumentId).ToList()).ToList();
     }
 
+    static async Task<IReadOnlyList<IReadOnlyList<string>>> RankByEncoderAsync((ITextEncoderModel Question, ITextEncoderModel Context) encoders,
+        IReadOnlyList<CorpusDocument> corpus, IReadOnlyList<string> questions, CancellationToken ct)
+    {
+        await using var index = await DenseCorpusIndex.BuildAsync(encoders.Context, corpus, ct);
+        return index.Search(encoders.Question, questions, NegativeCandidates, ct);
+    }
+
     static string ArticleOf(CorpusDocument d) => string.IsNullOrEmpty(d.Title) ? d.Id : d.Title;
 }
 
@@ -99,11 +106,12 @@ public sealed record DenseRetrievalScores(int Questions, double RecallAt5, doubl
 /// <summary>Brute-force dense retrieval of held-out questions over the whole corpus.</summary>
 public static class DenseRetrievalEvaluation
 {
-    public static DenseRetrievalScores Evaluate(ITextEncoderModel question, ITextEncoderModel context, IReadOnlyList<CorpusDocument> corpus,
+    public static async Task<DenseRetrievalScores> EvaluateAsync(ITextEncoderModel question, ITextEncoderModel context, IReadOnlyList<CorpusDocument> corpus,
         IReadOnlyList<EvalQuestion> questions, CancellationToken ct = default)
     {
         if (questions.Count == 0) throw new ArgumentException("no held-out questions to evaluate on (use --holdout-articles)");
-        var ranked = DenseCorpusIndex.Build(context, corpus, ct: ct).Search(question, questions.Select(q => q.Question).ToList(), 20, ct);
+        await using var index = await DenseCorpusIndex.BuildAsync(context, corpus, ct);
+        var ranked = index.Search(question, questions.Select(q => q.Question).ToList(), 20, ct);
         double r5 = 0, r20 = 0, mrr = 0;
         for (int i = 0; i < questions.Count; i++)
         {

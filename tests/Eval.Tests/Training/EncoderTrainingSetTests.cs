@@ -81,13 +81,14 @@ public class EncoderTrainingSetTests
     }
 
     [Fact]
-    public void TheEncodersRankingIsTheOneHeldOutScoringUses()
+    public async Task TheEncodersRankingIsTheOneHeldOutScoringUses()
     {
         using var encoder = new HashingEncoder(256);
         var data = AnswerBearingNeighbour();
-        var ranked = DenseCorpusIndex.Build(encoder, data.Corpus).Search(encoder, ["Which Paris museum is the most visited?"], 2);
+        await using var index = await DenseCorpusIndex.BuildAsync(encoder, data.Corpus);
+        var ranked = index.Search(encoder, ["Which Paris museum is the most visited?"], 2);
         Assert.Equal(["0-1", "0-2"], ranked[0]);
-        var scores = DenseRetrievalEvaluation.Evaluate(encoder, encoder, data.Corpus, data.Questions);
+        var scores = await DenseRetrievalEvaluation.EvaluateAsync(encoder, encoder, data.Corpus, data.Questions);
         Assert.Equal(1.0, scores.RecallAt20);
         Assert.Equal(1.0 / 3, scores.MrrAt10, 6); // gold 0-0 ranks third behind 0-1 and 0-2
     }
