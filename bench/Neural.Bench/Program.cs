@@ -80,6 +80,7 @@ static int Run(string dir)
     using var encoder = NeuralModels.LoadBertEncoder(Path.Combine(dir, "bert"));
     var decoder = NeuralModels.LoadCausalLm(Path.Combine(dir, "gpt2"));
     var providers = Gemm.OpenBlasAvailable ? new[] { GemmProvider.Managed, GemmProvider.OpenBlas } : [GemmProvider.Managed];
+    Console.WriteLine(Gemm.OpenBlasAvailable ? $"reference: {OpenBlasConfig()}" : "reference: no OpenBLAS loaded (install libopenblas0-pthread): managed lines only");
     var encoderMs = new Dictionary<GemmProvider, double>();
     var decoderMs = new Dictionary<GemmProvider, double>();
     float[][] vectors = [];
@@ -224,6 +225,7 @@ static unsafe int GemmSpeed()
     var r = new Random(1);
     foreach (var t in new[] { a, w }) { var s = t.Span; for (int i = 0; i < s.Length; i++) s[i] = (float)r.NextDouble() - 0.5f; }
     var providers = Gemm.OpenBlasAvailable ? new[] { GemmProvider.Managed, GemmProvider.OpenBlas } : [GemmProvider.Managed];
+    Console.WriteLine(Gemm.OpenBlasAvailable ? $"reference: {OpenBlasConfig()}" : "reference: no OpenBLAS loaded (install libopenblas0-pthread): managed lines only");
     foreach (var provider in providers)
         foreach (var parallel in new[] { false, true })
         {
@@ -258,6 +260,17 @@ static unsafe int GemmSpeed()
     }
     GC.KeepAlive(a); GC.KeepAlive(w); GC.KeepAlive(c);
     return 0;
+}
+
+// What the OpenBLAS that Gemm loads says of itself: version, kernel (core type) and threads.
+static unsafe string OpenBlasConfig()
+{
+    foreach (var name in new[] { "libopenblas.so.0", "libopenblas.so" })
+        if (System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out var lib)
+            && System.Runtime.InteropServices.NativeLibrary.TryGetExport(lib, "openblas_get_config", out var config)
+            && System.Runtime.InteropServices.NativeLibrary.TryGetExport(lib, "openblas_get_num_threads", out var threads))
+            return $"{name}: {System.Runtime.InteropServices.Marshal.PtrToStringAnsi((nint)((delegate* unmanaged<byte*>)config)())}, {((delegate* unmanaged<int>)threads)()} thread(s)";
+    return "OpenBLAS without openblas_get_config";
 }
 
 static int Memory(string dir)
