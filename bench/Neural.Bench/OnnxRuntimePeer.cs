@@ -10,7 +10,7 @@ public sealed record EncoderShape(string Name, string Kind, int Batch, int SeqLe
 
 /// <summary>
 /// ONNX Runtime (CPU execution provider, all graph optimisations, inter-op 1) side by side with our engine at equal
-/// thread counts. Outputs are checked equal before anything is timed; each is timed in its own block of runs.
+/// thread counts. Outputs are checked equal before anything is timed; the two are timed run by run, interleaved.
 /// </summary>
 public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, string modelName)
 {
@@ -27,7 +27,7 @@ public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, stri
     public double Compare(EncoderShape shape, int threads)
     {
         using var session = new InferenceSession(onnxModel, Options(threads));
-        int runs = shape.Batch * shape.SeqLen >= 1024 ? 5 : 41; // short inputs: more runs for a steady median
+        int runs = shape.Batch * shape.SeqLen >= 1024 ? 7 : 41; // short inputs: more runs for a steady median
         CpuParallelism.Threads = threads;
         var theirsRun = Binder(session, shape);
         var mine = ours.EncodeIds(shape.Batch, shape.SeqLen, shape.Ids, shape.TypeIds, shape.Mask);
@@ -38,27 +38,35 @@ public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, stri
         if (maxDiff > 1e-4)
             throw new InvalidOperationException($"{shape.Name}: our embeddings differ from ONNX Runtime's by {maxDiff:E1} (> 1e-4); not timing different computations");
 
-        // Each side runs its block of runs in turn, after one warm-up run. Both engines keep their worker threads
-        // spinning for a while after a run, so alternating run by run on 2 cores gave one side's next run a core
-        // short (spreads of 3 to 40 ms on the 16-token question); a block lets the other side's workers go idle first.
-        var oursMs = Time(() => ours.EncodeIds(shape.Batch, shape.SeqLen, shape.Ids, shape.TypeIds, shape.Mask), runs);
-        var theirsMs = Time(() => theirsRun(), runs);
+        // Interleaved, so that the host's drift (a shared VM's neighbours: +-15% over a minute) falls on both sides alike:
+        // run by run, the order swapped every round (ABBA), with a pause after each run. Both engines keep their
+        // worker threads spinning for a while after a run; back to back on 2 cores that gave the next run a core
+        // short (spreads of 3 to 40 ms on the 16-token question), and the pause lets those workers go idle first.
+        var (oursMs, theirsMs) = TimeInterleaved(() => ours.EncodeIds(shape.Batch, shape.SeqLen, shape.Ids, shape.TypeIds, shape.Mask), () => theirsRun(), runs);
         double ratio = Median(oursMs) / Median(theirsMs);
         Console.WriteLine($"  {shape.Name} {shape.Batch}x{shape.SeqLen}, {threads} thread(s): ours {Spread(oursMs)}, onnxruntime {Spread(theirsMs)}; embeddings max abs diff {maxDiff:E1}");
         Console.WriteLine($"encoder time ratio vs onnxruntime {shape.Name}-{shape.Batch}x{shape.SeqLen} {threads}: {ratio:F2}");
         return ratio;
     }
 
-    static List<double> Time(Action run, int runs)
+    static (List<double> First, List<double> Second) TimeInterleaved(Action first, Action second, int runs)
     {
-        run(); // warm-up, not counted
-        var ms = new List<double>(runs);
+        first(); second(); // warm-up, not counted
+        var a = new List<double>(runs); var b = new List<double>(runs);
         for (int i = 0; i < runs; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            run();
-            ms.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (i % 2 == 0) { a.Add(TimeOnce(first)); b.Add(TimeOnce(second)); }
+            else { b.Add(TimeOnce(second)); a.Add(TimeOnce(first)); }
         }
+        return (a, b);
+    }
+
+    static double TimeOnce(Action run)
+    {
+        long start = Stopwatch.GetTimestamp();
+        run();
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        Thread.Sleep(20); // the spinning workers go idle
         return ms;
     }
 
