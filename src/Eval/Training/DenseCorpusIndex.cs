@@ -23,7 +23,7 @@ public sealed class DenseCorpusIndex : IAsyncDisposable
         try
         {
             await index.EnsureReadyAsync(context.Dimension, ct);
-            foreach (var chunk in corpus.Chunk(Batch))
+            foreach (var chunk in corpus.OrderBy(d => d.Text.Length).Chunk(Batch)) // batches of similar length pad little
             {
                 var vectors = context.Encode(chunk.Select(d => context.Prompts.Document + d.Text).ToList(), ct);
                 await index.UpsertAsync([.. chunk.Select((d, i) => new VectorRecord(d.Id, Tenant, d.Id, vectors[i], []))], ct);
