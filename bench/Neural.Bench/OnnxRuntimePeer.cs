@@ -39,9 +39,9 @@ public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, stri
             throw new InvalidOperationException($"{shape.Name}: our embeddings differ from ONNX Runtime's by {maxDiff:E1} (> 1e-4); not timing different computations");
 
         // Interleaved, so that the host's drift (a shared VM's neighbours: +-15% over a minute) falls on both sides alike:
-        // run by run, the order swapped every round (ABBA), with a pause after each run. Both engines keep their
-        // worker threads spinning for a while after a run; back to back on 2 cores that gave the next run a core
-        // short (spreads of 3 to 40 ms on the 16-token question), and the pause lets those workers go idle first.
+        // run by run, the order swapped every round (ABBA), with a pause after each run until the process is idle.
+        // Both engines keep their worker threads spinning for a while after a run; back to back on 2 cores that gave
+        // the next run a core short (spreads of 3 to 40 ms on the 16-token question).
         var (oursMs, theirsMs) = TimeInterleaved(() => ours.EncodeIds(shape.Batch, shape.SeqLen, shape.Ids, shape.TypeIds, shape.Mask), () => theirsRun(), runs);
         double ratio = Median(oursMs) / Median(theirsMs);
         Console.WriteLine($"  {shape.Name} {shape.Batch}x{shape.SeqLen}, {threads} thread(s): ours {Spread(oursMs)}, onnxruntime {Spread(theirsMs)}; embeddings max abs diff {maxDiff:E1}");
@@ -66,8 +66,29 @@ public sealed class OnnxRuntimePeer(BertTextEncoder ours, byte[] onnxModel, stri
         long start = Stopwatch.GetTimestamp();
         run();
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        Thread.Sleep(20); // the spinning workers go idle
+        WaitUntilQuiet();
         return ms;
+    }
+
+    /// <summary>
+    /// Sleeps until this process uses (almost) no CPU: both engines' workers spin after a run, and the next run must
+    /// start as a question reaching an idle service does. A fixed 20 ms pause was not enough: ONNX Runtime's
+    /// intra-op workers spin some 50 ms after each run (measured: 44-54 ms of CPU during a 100 ms sleep, 0.1-2 ms
+    /// with its spinning off), and our worker then shared its core with them.
+    /// </summary>
+    static void WaitUntilQuiet()
+    {
+        using var self = Process.GetCurrentProcess();
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency; // 1 s at most
+        Thread.Sleep(20);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            self.Refresh();
+            var before = self.TotalProcessorTime;
+            Thread.Sleep(5);
+            self.Refresh();
+            if ((self.TotalProcessorTime - before).TotalMilliseconds < 0.5) return;
+        }
     }
 
     static string Spread(List<double> ms)

@@ -11,12 +11,13 @@ using Rag.Testing;
 //   prepare DIR   random BERT-base encoder and GPT-2-small decoder checkpoints plus the shared inputs
 //   run DIR       our timings (each GEMM provider), compared with DIR/torch.json written by torch_bench.py
 //   memory DIR    peak resident memory while loading and running the ~500 MB GPT-2 checkpoint
-//   onnx DIR [--builtin-only]  our encoder against ONNX Runtime on the same weights (DIR/bert/model.onnx from export_onnx.py)
+//   onnx DIR [--builtin-only|--question-only]  our encoder against ONNX Runtime on the same weights (DIR/bert/model.onnx from export_onnx.py)
 // bench/train_step.sh drives train-prepare DIR and train-step DIR (one dual-encoder training step against PyTorch).
 return args switch
 {
     ["onnx", var dir] => OnnxComparison(dir, bertBase: true),
     ["onnx", var dir, "--builtin-only"] => OnnxComparison(dir, bertBase: false),
+    ["onnx", var dir, "--question-only"] => OnnxComparison(dir, bertBase: false, questionOnly: true),
     ["prepare", var dir] => Prepare(dir),
     ["run", var dir] => Run(dir),
     ["memory", var dir] => Memory(dir),
@@ -30,7 +31,7 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory|onnx DIR | profile [DIR] (with DIR: BERT-base too) | gemm | train-prepare|train-step DIR");
+    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory|onnx DIR [--builtin-only|--question-only] | profile [DIR] (with DIR: BERT-base too) | gemm | train-prepare|train-step DIR");
     return 2;
 }
 
@@ -136,7 +137,7 @@ static int Run(string dir)
 
 // Each shape at 1 and 2 threads, ours (managed GEMM) against ONNX Runtime. The summary is the worst ratio of the shapes
 // the service runs: the built-in encoders at ingest (64 x 128 SQuAD paragraphs) and question (1 x 16) sizes.
-static int OnnxComparison(string dir, bool bertBase)
+static int OnnxComparison(string dir, bool bertBase, bool questionOnly = false)
 {
     Gemm.Provider = GemmProvider.Managed; // our own kernels, not OpenBLAS's
     Console.WriteLine($"onnxruntime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()}; CPU: {Environment.ProcessorCount} cores, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported} (512-bit kernels {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
@@ -174,6 +175,7 @@ static int OnnxComparison(string dir, bool bertBase)
         var question = questions.Select(q => tokenizer.EncodeBatch([q], 16)).First(e => e.SequenceLength == 16);
         foreach (var (label, e) in new[] { ("ingest", ingest), ("question", question) })
         {
+            if (questionOnly && label != "question") continue;
             var shape = new EncoderShape(builtin.Name, label, e.BatchSize, e.SequenceLength, e.InputIds, e.TokenTypeIds, e.AttentionMask);
             foreach (var threads in new[] { 1, 2 }) serviceRatios.Add(($"{builtin.Name} {label} {threads}", peer.Compare(shape, threads)));
         }

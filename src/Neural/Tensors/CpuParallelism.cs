@@ -65,6 +65,7 @@ public static class CpuParallelism
         sealed class Job(int count, Action<int> body, int workers)
         {
             public readonly int Count = count, Workers = workers;
+            public readonly int CallerCpu = LinuxCpuAffinity.CurrentCpu();
             public readonly Action<int> Body = body;
             public int Next = -1, Done;
             public Exception? Error;
@@ -141,7 +142,12 @@ public static class CpuParallelism
                     continue;
                 }
                 seen = sequence;
-                if (Volatile.Read(ref s_job) is { } job && index < job.Workers) job.Work();
+                if (Volatile.Read(ref s_job) is { } job && index < job.Workers)
+                {
+                    // Woken onto the caller's core: leave it, or the two share it while another core idles.
+                    if (job.CallerCpu >= 0 && LinuxCpuAffinity.CurrentCpu() == job.CallerCpu) LinuxCpuAffinity.MoveCurrentThreadOff(job.CallerCpu);
+                    job.Work();
+                }
             }
         }
     }
