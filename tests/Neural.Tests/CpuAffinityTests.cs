@@ -1,5 +1,4 @@
 using Rag.Neural.Tensors;
-using Xunit;
 
 namespace Rag.Neural.Tests;
 

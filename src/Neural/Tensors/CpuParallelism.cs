@@ -145,7 +145,7 @@ public static class CpuParallelism
                 if (Volatile.Read(ref s_job) is { } job && index < job.Workers)
                 {
                     // Woken onto the caller's core: leave it, or the two share it while another core idles.
-                    if (job.CallerCpu >= 0 && LinuxCpuAffinity.CurrentCpu() == job.CallerCpu) LinuxCpuAffinity.MoveCurrentThreadOff(job.CallerCpu);
+                    LinuxCpuAffinity.LeaveIfOn(job.CallerCpu);
                     job.Work();
                 }
             }

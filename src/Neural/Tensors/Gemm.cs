@@ -443,17 +443,7 @@ static unsafe class Kernels256
             }
         }
         for (; p < kc; p++, b += 16, a0 += aStep, a3 += aStep)
-        {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            Vector256<float> x;
-            x = Vector256.Create(a0[0]); c00 = Gemm.Fmadd(x, b0, c00); c01 = Gemm.Fmadd(x, b1, c01);
-            if (n > 1) { x = Vector256.Create(a0[r1]); c10 = Gemm.Fmadd(x, b0, c10); c11 = Gemm.Fmadd(x, b1, c11); }
-            if (n > 2) { x = Vector256.Create(a0[r2]); c20 = Gemm.Fmadd(x, b0, c20); c21 = Gemm.Fmadd(x, b1, c21); }
-            if (n > 3) { x = Vector256.Create(a3[0]); c30 = Gemm.Fmadd(x, b0, c30); c31 = Gemm.Fmadd(x, b1, c31); }
-            if (n > 4) { x = Vector256.Create(a3[r1]); c40 = Gemm.Fmadd(x, b0, c40); c41 = Gemm.Fmadd(x, b1, c41); }
-            if (n > 5) { x = Vector256.Create(a3[r2]); c50 = Gemm.Fmadd(x, b0, c50); c51 = Gemm.Fmadd(x, b1, c51); }
-        }
+            Step<R>(b, a0, a3, r1, r2, 0, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         Vector256<float> bias0 = default, bias1 = default;
         if (bias != null) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + 8); }
         Store(c, 0, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c00, c01);
@@ -464,7 +454,7 @@ static unsafe class Kernels256
         if (n > 5) Store(c, 5, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c50, c51);
     }
 
-    // One k step (u past a0 and a3) of the unrolled loop.
+    // One k step of the micro-kernel: A's six rows at column u past a0 (rows 0-2) and a3 (rows 3-5), times 16 of B.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Step<R>(float* b, float* a0, float* a3, long r1, long r2, int u,
         ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11, ref Vector256<float> c20, ref Vector256<float> c21,

@@ -13,12 +13,17 @@ static partial class LinuxCpuAffinity
     const int MaskWords = 16; // 1,024 CPUs, glibc's CPU_SETSIZE
 
     // The cores this process may use, read once: each move starts from them, so that moving off one core, then off
-    // another, does not shrink a worker's set to nothing.
+    // another, does not shrink a worker's set to nothing. Null where the calls are not available.
     static readonly ulong[]? s_allowed = OperatingSystem.IsLinux() ? AllowedCpus() : null;
-    static readonly bool s_available = s_allowed is not null;
 
     /// <summary>The core the calling thread runs on now (vDSO, some nanoseconds), or -1 where unknown.</summary>
-    public static int CurrentCpu() => s_available ? sched_getcpu() : -1;
+    public static int CurrentCpu() => s_allowed is null ? -1 : sched_getcpu();
+
+    /// <summary>Moves the calling thread off <paramref name="cpu"/> if it runs there now (see <see cref="MoveCurrentThreadOff"/>).</summary>
+    public static void LeaveIfOn(int cpu)
+    {
+        if (cpu >= 0 && CurrentCpu() == cpu) MoveCurrentThreadOff(cpu);
+    }
 
     /// <summary>
     /// Restricts the calling thread to the process's cores less <paramref name="cpu"/>; the kernel moves it at once.
@@ -27,12 +32,11 @@ static partial class LinuxCpuAffinity
     public static unsafe bool MoveCurrentThreadOff(int cpu)
     {
         if (s_allowed is null || cpu < 0 || cpu >= MaskWords * 64) return false;
-        ulong* mask = stackalloc ulong[MaskWords];
-        for (int i = 0; i < MaskWords; i++) mask[i] = s_allowed[i];
+        Span<ulong> mask = stackalloc ulong[MaskWords];
+        s_allowed.CopyTo(mask);
         mask[cpu / 64] &= ~(1UL << (cpu % 64));
-        bool any = false;
-        for (int i = 0; i < MaskWords; i++) any |= mask[i] != 0;
-        return any && sched_setaffinity(0, MaskWords * sizeof(ulong), mask) == 0;
+        if (!mask.ContainsAnyExcept(0UL)) return false;
+        fixed (ulong* m = mask) return sched_setaffinity(0, MaskWords * sizeof(ulong), m) == 0;
     }
 
     static unsafe ulong[]? AllowedCpus()
