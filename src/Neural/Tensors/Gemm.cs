@@ -198,13 +198,19 @@ public static unsafe class Gemm
                     {
                         float* bp = prepacked is null ? bBase + s * bStride : prepacked.Strip(s, pc);
                         int j = s * NR, cols = Math.Min(NR, n - j);
+                        // Only the first row tile finds this strip in no cache, so memory would idle while the others run:
+                        // each tile instead prefetches its share of the task's next strip (kc * NR / 16 lines) into L2.
+                        float* nextStrip = s + 1 >= sEnd ? null : prepacked is null ? bBase + (s + 1) * bStride : prepacked.Strip(s + 1, pc);
+                        int tiles = (mEnd - ic + MR - 1) / MR, lines = kc * NR / 16, share = (lines + tiles - 1) / tiles;
                         for (int i = ic; i < mEnd; i += MR)
                         {
                             int rows = Math.Min(MR, m - i);
                             float* ap; int aStep, aRow;
                             if (transA) { ap = packedA + (long)(i / MR) * MR * kc; aStep = MR; aRow = 1; }
                             else { ap = a + (long)i * lda + pc; aStep = 1; aRow = lda; }
-                            Tile(ap, aStep, aRow, bp, kc, c + (long)i * ldc + j, ldc, rows, cols, first ? beta : 1f, first, j, i, ep);
+                            int done = (i - ic) / MR * share;
+                            var prefetch = new Prefetch(nextStrip == null ? null : nextStrip + (long)done * 16, Math.Min(share, lines - done));
+                            Tile(ap, aStep, aRow, bp, kc, c + (long)i * ldc + j, ldc, rows, cols, first ? beta : 1f, first, j, i, ep, prefetch);
                         }
                     }
                     if (last && ep.Finish is { } finish)
@@ -273,20 +279,20 @@ public static unsafe class Gemm
 
     // One MR x NR tile of C. first: C = acc + beta C + bias + addend; later K blocks: C += acc.
     static void Tile(float* ap, int aStep, int aRow, float* bp, int kc, float* c, int ldc, int rows, int cols, float beta, bool first,
-        int j, int i, in Epilogue ep)
+        int j, int i, in Epilogue ep, Prefetch prefetch)
     {
         float* bias = first && ep.Bias != null ? ep.Bias + j : null;
         float* addend = first && ep.Addend != null ? ep.Addend + (long)i * ep.LdAddend + j : null;
         if (cols == NR)
         {
-            if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend);
-            else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend);
+            if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend, prefetch);
+            else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend, prefetch);
             return;
         }
         // Column edge: compute into a full scratch tile, then store the valid part.
         float* tmp = stackalloc float[MR * NR];
-        if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0);
-        else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0);
+        if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0, prefetch);
+        else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0, prefetch);
         for (int r = 0; r < rows; r++)
             for (int col = 0; col < cols; col++)
             {
@@ -297,6 +303,24 @@ public static unsafe class Gemm
                 if (addend != null) v += addend[(long)r * ep.LdAddend + col];
                 *dst = v;
             }
+    }
+}
+
+/// <summary>
+/// Cache lines (16 floats each) a micro-kernel hints into L2 as it runs, one per call of Next: L2 rather than L1,
+/// which the tile in progress fills. A hint never faults; an empty one (default) does nothing.
+/// </summary>
+unsafe struct Prefetch(float* start, int lines)
+{
+    float* _next = start;
+    readonly float* _end = start == null ? null : start + (long)lines * 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Next()
+    {
+        if (_next >= _end) return;
+        if (Sse.IsSupported) Sse.Prefetch1(_next);
+        _next += 16;
     }
 }
 
@@ -321,26 +345,28 @@ struct Rows12 : IRows { public static int Count => 12; }
 /// </summary>
 static unsafe class Kernels512
 {
-    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd)
+    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
+        Prefetch prefetch = default)
     {
         switch (rows)
         {
-            case 12: K<Rows12>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 11: K<Rows11>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 10: K<Rows10>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 9: K<Rows9>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 8: K<Rows8>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 7: K<Rows7>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 12: K<Rows12>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 11: K<Rows11>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 10: K<Rows10>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 9: K<Rows9>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 8: K<Rows8>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 7: K<Rows7>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
         }
     }
 
-    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd) where R : struct, IRows
+    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
+        Prefetch prefetch) where R : struct, IRows
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -351,6 +377,7 @@ static unsafe class Kernels512
         long r1 = aRow, r2 = 2L * aRow;
         for (int p = 0; p < kc; p++, b += 32, a0 += aStep, a3 += aStep, a6 += aStep, a9 += aStep)
         {
+            prefetch.Next();
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             Vector512<float> x;
@@ -409,20 +436,22 @@ static unsafe class Kernels512
 /// <summary>AVX2 micro-kernel: up to 6 rows x 16 columns, 12 YMM accumulators (15 of the 16 registers).</summary>
 static unsafe class Kernels256
 {
-    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd)
+    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
+        Prefetch prefetch = default)
     {
         switch (rows)
         {
-            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
-            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd); break;
+            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
         }
     }
 
-    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd) where R : struct, IRows
+    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
+        Prefetch prefetch) where R : struct, IRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -436,6 +465,8 @@ static unsafe class Kernels256
             // increments and branch are paid once per 48 FMAs instead of once per 12.
             for (; p + 4 <= kc; p += 4, b += 64, a0 += 4, a3 += 4)
             {
+                prefetch.Next();
+                prefetch.Next();
                 Step<R>(b, a0, a3, r1, r2, 0, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
                 Step<R>(b + 16, a0, a3, r1, r2, 1, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
                 Step<R>(b + 32, a0, a3, r1, r2, 2, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
@@ -443,7 +474,10 @@ static unsafe class Kernels256
             }
         }
         for (; p < kc; p++, b += 16, a0 += aStep, a3 += aStep)
+        {
+            prefetch.Next();
             Step<R>(b, a0, a3, r1, r2, 0, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+        }
         Vector256<float> bias0 = default, bias1 = default;
         if (bias != null) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + 8); }
         Store(c, 0, ldc, beta, bias != null, bias0, bias1, addend, ldAdd, c00, c01);
