@@ -8,7 +8,7 @@ public class GemmTests
     public static TheoryData<int, int, int, bool, bool> Shapes()
     {
         var data = new TheoryData<int, int, int, bool, bool>();
-        int[][] shapes = [[1, 1, 1], [1, 7, 13], [3, 5, 2], [7, 17, 31], [13, 1, 257], [37, 41, 43], [97, 101, 263], [6, 16, 256], [100, 40, 300], [5, 3100, 9]];
+        int[][] shapes = [[1, 1, 1], [1, 7, 13], [3, 5, 2], [7, 17, 31], [13, 1, 257], [37, 41, 43], [97, 101, 263], [6, 16, 256], [100, 40, 300], [5, 3100, 9], [20, 24, 1000]];
         foreach (var s in shapes)
             foreach (var ta in new[] { false, true })
                 foreach (var tb in new[] { false, true })

@@ -258,13 +258,43 @@ public static unsafe class Gemm
             }
             return;
         }
-        // Transposed: walk each of B's rows (one output column) contiguously.
+        // Transposed: 8 x 8 blocks of B's rows (output columns) turned in registers; the edges walk each row.
+        int fullCols = Avx.IsSupported ? cols / 8 * 8 : 0, fullK = kc / 8 * 8;
+        for (int col = 0; col < fullCols; col += 8)
+            for (int p = 0; p < fullK; p += 8)
+                Transpose8x8(b + (long)(j0 + col) * ldb + p0 + p, ldb, dst + p * NR + col, NR);
         for (int col = 0; col < NR; col++)
         {
             if (col >= cols) { for (int p = 0; p < kc; p++) dst[p * NR + col] = 0f; continue; }
             float* src = b + (long)(j0 + col) * ldb + p0;
-            for (int p = 0; p < kc; p++) dst[p * NR + col] = src[p];
+            for (int p = col < fullCols ? fullK : 0; p < kc; p++) dst[p * NR + col] = src[p];
         }
+    }
+
+    // dst row p (8 floats at dst + p * ldd) = column p of the 8 x 8 block whose row r is at src + r * lds.
+    static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Vector256.Load(src); var r1 = Vector256.Load(src + lds);
+        var r2 = Vector256.Load(src + 2L * lds); var r3 = Vector256.Load(src + 3L * lds);
+        var r4 = Vector256.Load(src + 4L * lds); var r5 = Vector256.Load(src + 5L * lds);
+        var r6 = Vector256.Load(src + 6L * lds); var r7 = Vector256.Load(src + 7L * lds);
+        // Pairs of rows interleaved, then quads (each 128-bit half holds columns c and c + 4), then halves joined.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44); var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44); var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(s0, s4, 0x20).Store(dst);
+        Avx.Permute2x128(s1, s5, 0x20).Store(dst + ldd);
+        Avx.Permute2x128(s2, s6, 0x20).Store(dst + 2L * ldd);
+        Avx.Permute2x128(s3, s7, 0x20).Store(dst + 3L * ldd);
+        Avx.Permute2x128(s0, s4, 0x31).Store(dst + 4L * ldd);
+        Avx.Permute2x128(s1, s5, 0x31).Store(dst + 5L * ldd);
+        Avx.Permute2x128(s2, s6, 0x31).Store(dst + 6L * ldd);
+        Avx.Permute2x128(s3, s7, 0x31).Store(dst + 7L * ldd);
     }
 
     /// <summary>
