@@ -136,7 +136,7 @@ public sealed unsafe class CpuBackend : IBackend
         SameLength(x, output, "LayerNorm");
         int c = x.Dim(-1);
         if (gamma.Length != c) throw new ArgumentException($"LayerNorm: gamma has {gamma.Length} values for width {c}");
-        ForRows(Rows(x), c, r =>
+        CpuParallelism.ForRows(Rows(x), c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float mean = TensorPrimitives.Sum(row) / c;
@@ -153,7 +153,7 @@ public sealed unsafe class CpuBackend : IBackend
         SameLength(x, output, "RmsNorm");
         int c = x.Dim(-1);
         if (gamma.Length != c) throw new ArgumentException($"RmsNorm: gamma has {gamma.Length} values for width {c}");
-        ForRows(Rows(x), c, r =>
+        CpuParallelism.ForRows(Rows(x), c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / c + eps);
@@ -165,19 +165,19 @@ public sealed unsafe class CpuBackend : IBackend
     public void Gelu(Tensor x, Tensor output)
     {
         SameLength(x, output, "Gelu");
-        ForChunks(x.Length, (start, len) => Activations.Gelu(x.Span.Slice(start, len), output.Span.Slice(start, len)));
+        CpuParallelism.ForChunks(x.Length, (start, len) => Activations.Gelu(x.Span.Slice(start, len), output.Span.Slice(start, len)));
     }
 
     public void GeluTanh(Tensor x, Tensor output)
     {
         SameLength(x, output, "GeluTanh");
-        ForChunks(x.Length, (start, len) => Activations.GeluTanh(x.Span.Slice(start, len), output.Span.Slice(start, len)));
+        CpuParallelism.ForChunks(x.Length, (start, len) => Activations.GeluTanh(x.Span.Slice(start, len), output.Span.Slice(start, len)));
     }
 
     public void Silu(Tensor x, Tensor output)
     {
         SameLength(x, output, "Silu");
-        ForChunks(x.Length, (start, len) => Activations.Silu(x.Span.Slice(start, len), output.Span.Slice(start, len)));
+        CpuParallelism.ForChunks(x.Length, (start, len) => Activations.Silu(x.Span.Slice(start, len), output.Span.Slice(start, len)));
     }
 
     public void Tanh(Tensor x, Tensor output)
@@ -189,7 +189,7 @@ public sealed unsafe class CpuBackend : IBackend
     public void SwiGlu(Tensor gate, Tensor up, Tensor output)
     {
         SameLength(gate, up, "SwiGlu"); SameLength(gate, output, "SwiGlu");
-        ForChunks(gate.Length, (start, len) =>
+        CpuParallelism.ForChunks(gate.Length, (start, len) =>
         {
             var o = output.Span.Slice(start, len);
             Activations.Silu(gate.Span.Slice(start, len), o);
@@ -325,23 +325,6 @@ public sealed unsafe class CpuBackend : IBackend
     public int Argmax(Tensor x) => TensorPrimitives.IndexOfMax(x.Span);
 
     // Row-wise ops split across cores only when the work is big enough to pay for the hand-off.
-    // Rows are handed out in blocks of at least 16K values: one 384-wide LayerNorm row takes about as long as the other
-    // core's claim of it, so row-at-a-time made LayerNorm slower on 2 threads than on 1 (50 ms against 33 a pass).
-    static void ForRows(int rows, int width, Action<int> body)
-    {
-        int perBlock = Math.Max(1, (1 << 14) / width), blocks = (rows + perBlock - 1) / perBlock;
-        CpuParallelism.For(blocks, 8L * rows * width, block =>
-        {
-            for (int r = block * perBlock, end = Math.Min(rows, r + perBlock); r < end; r++) body(r);
-        });
-    }
-
-    static void ForChunks(int length, Action<int, int> body)
-    {
-        const int Chunk = 1 << 14;
-        if (length <= Chunk) { body(0, length); return; }
-        CpuParallelism.For((length + Chunk - 1) / Chunk, 16L * length, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
-    }
 }
 
 /// <summary>Elementwise activations on spans: SIMD vectors of our own (exp, GELU) or TensorPrimitives (the rest).</summary>

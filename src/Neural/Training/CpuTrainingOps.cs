@@ -59,7 +59,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
         int c = x.Dim(-1), rows = Rows(x);
         if (gamma.Length != c || beta.Length != c) throw new ArgumentException($"LayerNormForward: gamma/beta do not have {c} values");
         if (mean.Length < rows || rstd.Length < rows) throw new ArgumentException($"LayerNormForward: mean/rstd hold fewer than {rows} rows");
-        ForRows(rows, r =>
+        CpuParallelism.ForRows(rows, c, r =>
         {
             var row = x.Span.Slice(r * c, c); var o = output.Span.Slice(r * c, c);
             float mu = TensorPrimitives.Sum(row) / c;
@@ -78,7 +78,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
         SameLength(x, dOut, "LayerNormBackward"); SameLength(x, dx, "LayerNormBackward");
         int c = x.Dim(-1), rows = Rows(x);
         // dx = rstd (dnorm - mean(dnorm) - norm mean(dnorm norm)), dnorm = dOut gamma, norm = (x - mean) rstd (llm.c's layernorm_backward).
-        ForRows(rows, r =>
+        CpuParallelism.ForRows(rows, c, r =>
         {
             var buffer = ArrayPool<float>.Shared.Rent(2 * c);
             try
@@ -117,7 +117,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
     public void GeluBackward(Tensor x, Tensor dOut, Tensor dx)
     {
         SameLength(x, dOut, "GeluBackward"); SameLength(x, dx, "GeluBackward");
-        ForChunks(x.Length, (start, len) =>
+        CpuParallelism.ForChunks(x.Length, (start, len) =>
         {
             var xs = x.Span.Slice(start, len); var g = dOut.Span.Slice(start, len); var o = dx.Span.Slice(start, len);
             float invSqrt2 = 1f / MathF.Sqrt(2f), invSqrt2Pi = 1f / MathF.Sqrt(2f * MathF.PI);
@@ -140,7 +140,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
     {
         SameLength(x, dOut, "GeluTanhBackward"); SameLength(x, dx, "GeluTanhBackward");
         float c = MathF.Sqrt(2f / MathF.PI);
-        ForChunks(x.Length, (start, len) =>
+        CpuParallelism.ForChunks(x.Length, (start, len) =>
         {
             var xs = x.Span.Slice(start, len); var g = dOut.Span.Slice(start, len); var o = dx.Span.Slice(start, len);
             for (int i = 0; i < len; i++)
@@ -173,7 +173,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
         float* qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, op = output.Pointer, pp = probs.Pointer;
         float* mp = dropoutMask is null ? null : dropoutMask.Pointer;
         var padding = mask.KeyPadding;
-        Parallel.For(0, b * h, bh =>
+        CpuParallelism.For(b * h, bh =>
         {
             int bi = bh / h, hi = bh % h;
             float* p = pp + (long)bh * t * s;
@@ -220,7 +220,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
         float* qp = q.Pointer, kp = k.Pointer, vp = v.Pointer, pp = probs.Pointer, gp = dOut.Pointer;
         float* dqp = dq.Pointer, dkp = dk.Pointer, dvp = dv.Pointer;
         float* mp = dropoutMask is null ? null : dropoutMask.Pointer;
-        Parallel.For(0, b * h, bh =>
+        CpuParallelism.For(b * h, bh =>
         {
             int bi = bh / h, hi = bh % h;
             float* p = pp + (long)bh * t * s;
@@ -306,7 +306,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
         if (p is < 0f or >= 1f) throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability {p} outside [0, 1)");
         float keep = 1f / (1f - p);
         uint threshold = (uint)(p * 4294967296.0);
-        ForChunks(mask.Length, (start, len) =>
+        CpuParallelism.ForChunks(mask.Length, (start, len) =>
         {
             var o = mask.Span.Slice(start, len);
             for (int i = 0; i < len; i++) o[i] = (uint)(Mix(seed + (ulong)(start + i) * 0x9E3779B97F4A7C15UL) >> 32) < threshold ? 0f : keep;
@@ -366,7 +366,7 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
         float stepSize = (float)(step.LearningRate / (1 - Math.Pow(b1, step.Step)));
         float bias2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, step.Step));
         float eps = step.Epsilon;
-        ForChunks(param.Length, (start, len) =>
+        CpuParallelism.ForChunks(param.Length, (start, len) =>
         {
             var p = param.Span.Slice(start, len); var g = grad.Span.Slice(start, len);
             var ms = m.Span.Slice(start, len); var vs = v.Span.Slice(start, len);
@@ -378,18 +378,5 @@ public sealed unsafe class CpuTrainingOps : ITrainingOps
                 p[i] = p[i] * decay - stepSize * mi / (MathF.Sqrt(vi) / bias2Sqrt + eps);
             }
         });
-    }
-
-    static void ForRows(int rows, Action<int> body)
-    {
-        if (rows >= 64) Parallel.For(0, rows, body);
-        else for (int r = 0; r < rows; r++) body(r);
-    }
-
-    static void ForChunks(int length, Action<int, int> body)
-    {
-        const int Chunk = 1 << 14;
-        if (length <= Chunk) { body(0, length); return; }
-        Parallel.For(0, (length + Chunk - 1) / Chunk, i => body(i * Chunk, Math.Min(Chunk, length - i * Chunk)));
     }
 }
