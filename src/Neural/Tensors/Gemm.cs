@@ -194,14 +194,14 @@ public static unsafe class Gemm
                 {
                     int ic = t / nTasks * MC, s0 = t % nTasks * stripsPerTask;
                     int mEnd = Math.Min(m, ic + MC), sEnd = Math.Min(nStrips, s0 + stripsPerTask);
+                    float* StripAt(int s) => prepacked is null ? bBase + s * bStride : prepacked.Strip(s, pc);
+                    // Only the first row tile finds a strip in no cache, so memory would idle while the others run:
+                    // each tile instead prefetches its share of the task's next strip (kc * NR / 16 lines) into L2.
+                    int tiles = (mEnd - ic + MR - 1) / MR, lines = kc * NR / 16, share = (lines + tiles - 1) / tiles;
                     for (int s = s0; s < sEnd; s++)
                     {
-                        float* bp = prepacked is null ? bBase + s * bStride : prepacked.Strip(s, pc);
+                        float* bp = StripAt(s), nextStrip = s + 1 < sEnd ? StripAt(s + 1) : null;
                         int j = s * NR, cols = Math.Min(NR, n - j);
-                        // Only the first row tile finds this strip in no cache, so memory would idle while the others run:
-                        // each tile instead prefetches its share of the task's next strip (kc * NR / 16 lines) into L2.
-                        float* nextStrip = s + 1 >= sEnd ? null : prepacked is null ? bBase + (s + 1) * bStride : prepacked.Strip(s + 1, pc);
-                        int tiles = (mEnd - ic + MR - 1) / MR, lines = kc * NR / 16, share = (lines + tiles - 1) / tiles;
                         for (int i = ic; i < mEnd; i += MR)
                         {
                             int rows = Math.Min(MR, m - i);
@@ -303,8 +303,36 @@ public static unsafe class Gemm
     /// </summary>
     internal static void MicroTile(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc)
     {
-        if (Wide) Kernels512.Run(rows, a, aStep, aRow, b, kc, c, ldc, 0f, null, null, 0);
-        else Kernels256.Run(rows, a, aStep, aRow, b, kc, c, ldc, 0f, null, null, 0);
+        Kernel(rows, a, aStep, aRow, b, kc, c, ldc, 0f, null, null, 0, default);
+    }
+
+    // The micro-kernel for this machine's vector width, compiled for the exact row count (rows <= MR).
+    static void Kernel(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend,
+        int ldAdd, Prefetch prefetch)
+    {
+        System.Diagnostics.Debug.Assert(rows >= 1 && rows <= MR, "a micro-tile has 1..MR rows");
+        if (Wide) ByRowCount<Kernels512>(rows, a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch);
+        else ByRowCount<Kernels256>(rows, a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch);
+    }
+
+    static void ByRowCount<TKernel>(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias,
+        float* addend, int ldAdd, Prefetch prefetch) where TKernel : struct, IMicroKernel
+    {
+        switch (rows)
+        {
+            case 12: TKernel.K<Rows12>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 11: TKernel.K<Rows11>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 10: TKernel.K<Rows10>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 9: TKernel.K<Rows9>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 8: TKernel.K<Rows8>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 7: TKernel.K<Rows7>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 6: TKernel.K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 5: TKernel.K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 4: TKernel.K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 3: TKernel.K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            case 2: TKernel.K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+            default: TKernel.K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
+        }
     }
 
     // One MR x NR tile of C. first: C = acc + beta C + bias + addend; later K blocks: C += acc.
@@ -315,14 +343,12 @@ public static unsafe class Gemm
         float* addend = first && ep.Addend != null ? ep.Addend + (long)i * ep.LdAddend + j : null;
         if (cols == NR)
         {
-            if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend, prefetch);
-            else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend, prefetch);
+            Kernel(rows, ap, aStep, aRow, bp, kc, c, ldc, beta, bias, addend, ep.LdAddend, prefetch);
             return;
         }
         // Column edge: compute into a full scratch tile, then store the valid part.
         float* tmp = stackalloc float[MR * NR];
-        if (Wide) Kernels512.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0, prefetch);
-        else Kernels256.Run(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0, prefetch);
+        Kernel(rows, ap, aStep, aRow, bp, kc, tmp, NR, 0f, null, null, 0, prefetch);
         for (int r = 0; r < rows; r++)
             for (int col = 0; col < cols; col++)
             {
@@ -370,32 +396,22 @@ struct Rows11 : IRows { public static int Count => 11; }
 struct Rows12 : IRows { public static int Count => 12; }
 
 /// <summary>
+/// A register-blocked micro-kernel: C (R rows x NR) = A (R x kc) * one packed B strip, then beta C, bias and addend
+/// added as it is stored. Row r of A is read at a + r * aRow + p * aStep; R never exceeds the kernel's MR.
+/// </summary>
+unsafe interface IMicroKernel
+{
+    static abstract void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend,
+        int ldAdd, Prefetch prefetch) where R : struct, IRows;
+}
+
+/// <summary>
 /// AVX-512 micro-kernel: up to 12 rows x 32 columns, 24 ZMM accumulators, B's two vectors and one broadcast of A
 /// (27 of the 32 registers). A row r of the tile is read at a + r * aRow + p * aStep.
 /// </summary>
-static unsafe class Kernels512
+unsafe struct Kernels512 : IMicroKernel
 {
-    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
-        Prefetch prefetch = default)
-    {
-        switch (rows)
-        {
-            case 12: K<Rows12>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 11: K<Rows11>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 10: K<Rows10>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 9: K<Rows9>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 8: K<Rows8>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 7: K<Rows7>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-        }
-    }
-
-    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
+    public static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
         Prefetch prefetch) where R : struct, IRows
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -464,23 +480,9 @@ static unsafe class Kernels512
 }
 
 /// <summary>AVX2 micro-kernel: up to 6 rows x 16 columns, 12 YMM accumulators (15 of the 16 registers).</summary>
-static unsafe class Kernels256
+unsafe struct Kernels256 : IMicroKernel
 {
-    public static void Run(int rows, float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
-        Prefetch prefetch = default)
-    {
-        switch (rows)
-        {
-            case 6: K<Rows6>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 5: K<Rows5>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 4: K<Rows4>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 3: K<Rows3>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            case 2: K<Rows2>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-            default: K<Rows1>(a, aStep, aRow, b, kc, c, ldc, beta, bias, addend, ldAdd, prefetch); break;
-        }
-    }
-
-    static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
+    public static void K<R>(float* a, int aStep, int aRow, float* b, int kc, float* c, int ldc, float beta, float* bias, float* addend, int ldAdd,
         Prefetch prefetch) where R : struct, IRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
