@@ -272,13 +272,13 @@ static unsafe int QuestionShapeGemm()
 {
     const int M = 16;
     var r = new Random(2);
+    CpuParallelism.Threads = 1;
     foreach (var (pk, pn) in new[] { (384, 384), (384, 1536), (1536, 384) })
     {
         int copies = Math.Max(2, (64 << 20) / (pk * pn * sizeof(float)));
         var pa = Tensor.Zeros(M, pk); var pc = Tensor.Zeros(M, pn); var pw = Tensor.Zeros(pn, pk);
         foreach (var t in new[] { pa, pw }) { var s = t.Span; for (int i = 0; i < s.Length; i++) s[i] = (float)r.NextDouble() - 0.5f; }
         var packed = Enumerable.Range(0, copies).Select(_ => Gemm.Pack(true, pn, pk, pw.Pointer, pk)).ToArray();
-        CpuParallelism.Threads = 1;
         foreach (var cold in new[] { false, true })
         {
             var times = new List<double>();

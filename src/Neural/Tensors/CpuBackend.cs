@@ -323,8 +323,6 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     public int Argmax(Tensor x) => TensorPrimitives.IndexOfMax(x.Span);
-
-    // Row-wise ops split across cores only when the work is big enough to pay for the hand-off.
 }
 
 /// <summary>Elementwise activations on spans: SIMD vectors of our own (exp, GELU) or TensorPrimitives (the rest).</summary>
