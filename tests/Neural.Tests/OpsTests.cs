@@ -83,6 +83,27 @@ public class OpsTests
     }
 
     [Fact]
+    public void ExpIsAccurateOverItsRangeAndKeepsNaN()
+    {
+        // Every lane of several vectors and the scalar tail: relative error near float's own across [-87, 88],
+        // 0 below the range (a masked key), and NaN in gives NaN out (the clamp must not turn it into a number).
+        var values = Enumerable.Range(0, 1001).Select(i => -87f + 175f * i / 1000f).Concat([-100f, float.NegativeInfinity, 0f]).ToArray();
+        var y = new float[values.Length];
+        Activations.Exp(values, y);
+        for (int i = 0; i < 1001; i++) Assert.True(Math.Abs(y[i] / Math.Exp(values[i]) - 1) < 3e-7, $"exp({values[i]}) = {y[i]}");
+        Assert.Equal(0f, y[1001]);
+        Assert.Equal(0f, y[1002]);
+        Assert.Equal(1f, y[1003]);
+        float[] nan = [1f, float.NaN, 2f, 3f, 4f, 5f, 6f, 7f, float.NaN];
+        var outputs = new float[nan.Length];
+        Activations.Exp(nan, outputs);
+        Assert.True(float.IsNaN(outputs[1]) && float.IsNaN(outputs[8]), "exp(NaN) must be NaN");
+        Activations.Gelu(nan, outputs);
+        Assert.True(float.IsNaN(outputs[1]) && float.IsNaN(outputs[8]), "GELU(NaN) must be NaN");
+        Assert.Equal(0.5 * (1 + Erf(1 / Math.Sqrt(2))), outputs[0], 1e-6);
+    }
+
+    [Fact]
     public void SoftmaxRowsSumToOne()
     {
         var x = Random(6, 20f, 3, 11);
