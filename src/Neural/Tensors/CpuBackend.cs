@@ -352,13 +352,16 @@ public static class Activations
     struct GeluTanhFunction : IVectorFunction { public static Vector<float> Apply(Vector<float> x) => GeluTanh(x); }
 
     /// <summary>output[i] = F(x[i]), a vector at a time; the tail goes through F in a vector of its own.</summary>
-    static void Map<F>(ReadOnlySpan<float> x, Span<float> output) where F : struct, IVectorFunction
+    static unsafe void Map<F>(ReadOnlySpan<float> x, Span<float> output) where F : struct, IVectorFunction
     {
         if (output.Length < x.Length) throw new ArgumentException($"output of {output.Length} values for {x.Length} inputs");
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count) F.Apply(new Vector<float>(x[i..])).CopyTo(output[i..]);
-        for (; i < x.Length; i++) output[i] = F.Apply(new Vector<float>(x[i]))[0];
+        int i = 0, n = x.Length;
+        fixed (float* src = x, dst = output)                        // pointers: no slice and bounds check per vector
+        {
+            if (Vector.IsHardwareAccelerated)
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) F.Apply(Vector.Load(src + i)).Store(dst + i);
+            for (; i < n; i++) dst[i] = F.Apply(new Vector<float>(src[i]))[0];
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -252,8 +253,14 @@ public static unsafe class Gemm
         {
             for (int p = 0; p < kc; p++)
             {
-                float* d = dst + p * NR;
-                Unsafe.CopyBlockUnaligned(d, b + (long)(p0 + p) * ldb + j0, (uint)(cols * sizeof(float)));
+                float* d = dst + p * NR, src = b + (long)(p0 + p) * ldb + j0;
+                if (cols == NR)
+                {
+                    // A full row of the strip in vector moves: a copy call per 64 bytes cost attention's V most of its packing.
+                    for (int col = 0; col < NR; col += Vector<float>.Count) Vector.Store(Vector.Load(src + col), d + col);
+                    continue;
+                }
+                Unsafe.CopyBlockUnaligned(d, src, (uint)(cols * sizeof(float)));
                 for (int col = cols; col < NR; col++) d[col] = 0f;
             }
             return;
