@@ -230,9 +230,14 @@ public sealed class ChatPageTests(WebFixture fixture)
         await Expect(dialog).ToBeVisibleAsync();
 
         await dialog.GetByLabel("Key", new() { Exact = true }).FillAsync("rag_not-a-real-key");
+        // The page asks for documents, conversations and evaluation runs at once (runs after a look at the API's
+        // description), and the first 401 shows the message: wait for all three before forgetting them.
+        var refusals = new[] { "/v1/documents", "/v1/conversations", "/v1/evals" }
+            .Select(path => page.WaitForResponseAsync(r => r.Status == 401 && new Uri(r.Url).AbsolutePath == path)).ToArray();
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#key-message")).ToContainTextAsync("refused");
         await Expect(dialog).ToBeVisibleAsync();
+        await Task.WhenAll(refusals);
         await session.ScreenshotAsync("refused");
         session.ClearProblems(); // the 401s were the point
 
