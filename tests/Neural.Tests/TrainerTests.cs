@@ -159,6 +159,19 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void APairCutFromAPassageNeverSharesABatchWithThatPassagesQuestions()
+    {
+        // Each passage is asked about once and also gives an inverse-cloze pair whose positive is the passage cut short:
+        // in one batch the cut copy would be a negative of the question whose answer it holds.
+        var passages = Enumerable.Range(0, 12).Select(i => $"Passage {i}. It has a second sentence.").ToList();
+        var pairs = passages.Select((p, i) => new TrainingPair($"q{i}", p))
+            .Concat(passages.Select(p => new TrainingPair("It has a second sentence.", p[..p.IndexOf('.')], Source: p))).ToList();
+        var plan = DualEncoderTrainer.PlanBatches(pairs, new DualEncoderTrainingOptions { BatchSize = 6, Epochs = 3, GroupByLength = false });
+        Assert.All(plan, b => Assert.Equal(b.Length, b.Select(i => pairs[i].Passage).Distinct().Count()));
+        Assert.True(plan.Sum(b => b.Length) >= 3 * 24 - 3, "nearly every pair is visited each epoch");
+    }
+
+    [Fact]
     public void DropoutMasksAreSeededAndScaledAndOffAtInference()
     {
         var ops = CpuTrainingOps.Instance;

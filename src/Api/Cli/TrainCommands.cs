@@ -29,13 +29,17 @@ static class TrainCommands
             DefaultValueFactory = _ => "none",
         };
         hardNegatives.AcceptOnlyFromAmong("none", "bm25", "encoder");
+        var inverseCloze = new Option<bool>("--inverse-cloze")
+        {
+            Description = "Also train on every corpus passage, questions or not: one of its sentences as the question, the rest as the passage (ORQA's inverse cloze task).",
+        };
         var holdout = new Option<int>("--holdout-articles") { Description = "Keep the last N articles' questions out of training and evaluate on them before and after.", DefaultValueFactory = _ => 0 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature for normalised (cosine) encoders.", DefaultValueFactory = _ => 0.05f };
         var maxQuestion = new Option<int>("--max-question-tokens") { DefaultValueFactory = _ => 64 };
         var maxPassage = new Option<int>("--max-passage-tokens") { DefaultValueFactory = _ => 256 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 13 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
-        foreach (var option in new Option[] { dataset, corpus, baseModel, contextBase, output, epochs, batch, lr, warmup, hardNegatives, holdout, temperature, maxQuestion, maxPassage, seed, checkpointEvery })
+        foreach (var option in new Option[] { dataset, corpus, baseModel, contextBase, output, epochs, batch, lr, warmup, hardNegatives, inverseCloze, holdout, temperature, maxQuestion, maxPassage, seed, checkpointEvery })
             encoder.Options.Add(option);
         encoder.SetAction(async (parse, ct) =>
         {
@@ -56,7 +60,7 @@ static class TrainCommands
                     CheckpointEvery = parse.GetValue(checkpointEvery),
                 };
                 return await RunAsync(parse.GetValue(dataset)!, parse.GetValue(corpus), parse.GetValue(baseModel)!, parse.GetValue(contextBase),
-                    parse.GetValue(output)!, parse.GetValue(holdout), negatives, options, ct);
+                    parse.GetValue(output)!, parse.GetValue(holdout), negatives, parse.GetValue(inverseCloze), options, ct);
             }
             catch (OperationCanceledException)
             {
@@ -74,7 +78,7 @@ static class TrainCommands
     }
 
     static async Task<int> RunAsync(string datasetSpec, string? corpusPath, string baseSpec, string? contextSpec, string output, int holdout,
-        HardNegativeSource negatives, DualEncoderTrainingOptions options, CancellationToken ct)
+        HardNegativeSource negatives, bool inverseCloze, DualEncoderTrainingOptions options, CancellationToken ct)
     {
         var console = AnsiConsole.Console;
         var checkpoint = Path.Combine(output, "checkpoint");
@@ -82,8 +86,10 @@ static class TrainCommands
             throw new CliException($"{output} is not empty and holds no training checkpoint: choose a new --out folder");
 
         var data = await DatasetLoader.LoadAsync(datasetSpec, corpusPath, ct);
-        var set = await BuildSetAsync(data, holdout, negatives, baseSpec, contextSpec, ct);
-        console.MarkupLine($"[bold]{set.Pairs.Count}[/] training questions from {set.TrainArticles} articles; {set.HeldOut.Count} held-out questions from {set.HeldOutArticles} articles; corpus of {set.Corpus.Count} passages");
+        var set = await BuildSetAsync(data, holdout, negatives, inverseCloze, options.Seed, baseSpec, contextSpec, ct);
+        console.MarkupLine($"[bold]{set.Pairs.Count - set.InverseCloze}[/] training questions from {set.TrainArticles} articles" +
+            (inverseCloze ? $" and {set.InverseCloze} inverse-cloze pairs from the corpus" : "") +
+            $"; {set.HeldOut.Count} held-out questions from {set.HeldOutArticles} articles; corpus of {set.Corpus.Count} passages");
         if (set.Pairs.Count < 2) throw new CliException("fewer than 2 training questions with a gold passage: nothing to train on");
 
         var question = TrainableEncoders.Load(baseSpec);
@@ -128,13 +134,14 @@ static class TrainCommands
         return 0;
     }
 
-    static async Task<EncoderTrainingSet> BuildSetAsync(EvalDataset data, int holdout, HardNegativeSource negatives, string baseSpec, string? contextSpec, CancellationToken ct)
+    static async Task<EncoderTrainingSet> BuildSetAsync(EvalDataset data, int holdout, HardNegativeSource negatives, bool inverseCloze, int seed,
+        string baseSpec, string? contextSpec, CancellationToken ct)
     {
-        if (negatives != HardNegativeSource.Encoder) return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, ct: ct);
+        if (negatives != HardNegativeSource.Encoder) return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, null, inverseCloze, seed, ct);
         AnsiConsole.MarkupLine($"mining hard negatives with the base encoder over {data.Corpus.Count} passages...");
         using var q = NeuralModels.LoadEncoder(baseSpec);
         using var c = contextSpec is null ? null : NeuralModels.LoadEncoder(contextSpec);
-        return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, (q, c ?? q), ct);
+        return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, (q, c ?? q), inverseCloze, seed, ct);
     }
 
     static string F(double v) => v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);

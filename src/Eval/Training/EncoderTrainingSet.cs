@@ -1,3 +1,4 @@
+using Rag.Generator.Extractive;
 using Rag.Neural;
 using Rag.Neural.Training;
 using Rag.Retriever;
@@ -23,20 +24,28 @@ public enum HardNegativeSource
 /// article; each document its own for untitled sets). A hard negative is the best-ranked passage that is neither
 /// gold nor contains one of the question's answers, as DPR filters them: a passage that holds the answer is a
 /// false negative that would teach the encoder to push away a right passage.
+/// With <c>inverseCloze</c>, every corpus passage also gives one pair without a question (<see cref="InverseClozePairs"/>),
+/// held-out articles' passages included: the corpus is the user's, only the held-out questions are unseen.
 /// </summary>
 public sealed record EncoderTrainingSet(
     IReadOnlyList<TrainingPair> Pairs,
     IReadOnlyList<EvalQuestion> HeldOut,
     IReadOnlyList<CorpusDocument> Corpus,
     int TrainArticles,
-    int HeldOutArticles)
+    int HeldOutArticles,
+    int InverseCloze = 0)
 {
     /// <summary>How many ranked passages are looked through for a hard negative.</summary>
     const int NegativeCandidates = 20;
+    /// <summary>ORQA keeps the sentence in its passage this often, so the encoder still learns that word overlap counts.</summary>
+    const double KeepSentence = 0.1;
+    /// <summary>A shorter sentence ("See below.") says too little to stand for a question.</summary>
+    const int MinSentenceWords = 4;
 
     /// <param name="miner">The base encoders, needed for <see cref="HardNegativeSource.Encoder"/>.</param>
+    /// <param name="inverseCloze">Adds one inverse-cloze pair per corpus passage that has a sentence to spare.</param>
     public static async Task<EncoderTrainingSet> BuildAsync(EvalDataset dataset, int holdoutArticles, HardNegativeSource negatives,
-        (ITextEncoderModel Question, ITextEncoderModel Context)? miner = null, CancellationToken ct = default)
+        (ITextEncoderModel Question, ITextEncoderModel Context)? miner = null, bool inverseCloze = false, int seed = 13, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (holdoutArticles < 0) throw new ArgumentException("--holdout-articles cannot be negative");
@@ -72,7 +81,46 @@ public sealed record EncoderTrainingSet(
             var negative = ranked?[i].FirstOrDefault(id => !gold.Contains(id) && !ContainsAnswer(byId[id].Text, q.Answers));
             pairs.Add(new TrainingPair(q.Question, byId[gold[0]].Text, negative is null ? null : byId[negative].Text));
         }
-        return new EncoderTrainingSet(pairs, heldOut, dataset.Corpus, articles.Count - holdoutArticles, holdoutArticles);
+        var cloze = inverseCloze ? InverseClozePairs(dataset.Corpus, seed) : [];
+        pairs.AddRange(cloze);
+        return new EncoderTrainingSet(pairs, heldOut, dataset.Corpus, articles.Count - holdoutArticles, holdoutArticles, cloze.Count);
+    }
+
+    /// <summary>
+    /// The inverse cloze task (Lee et al. 2019, ORQA): for each passage of two or more sentences, one sentence drawn at
+    /// random stands for a question and the passage without it is the positive (with it, one time in ten). It needs no
+    /// questions, so the passage tower learns every passage of the corpus, not only those that have questions.
+    /// </summary>
+    public static List<TrainingPair> InverseClozePairs(IReadOnlyList<CorpusDocument> corpus, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        var random = new Random(seed);
+        var pairs = new List<TrainingPair>();
+        foreach (var d in corpus)
+        {
+            var sentences = TextAnalysis.SplitSentences(d.Text);
+            if (sentences.Count < 2) continue; // the rest would be empty
+            var candidates = sentences.Where(s => WordCount(d.Text.AsSpan(s.Start, s.Length)) >= MinSentenceWords).ToList();
+            if (candidates.Count == 0) continue;
+            var pick = candidates[random.Next(candidates.Count)];
+            bool keep = random.NextDouble() < KeepSentence;
+            var positive = keep ? d.Text : string.Concat(d.Text.AsSpan(0, pick.Start).TrimEnd(), " ", d.Text.AsSpan(pick.End).TrimStart()).Trim();
+            pairs.Add(new TrainingPair(d.Text.Substring(pick.Start, pick.Length), positive, Source: d.Text));
+        }
+        return pairs;
+    }
+
+    static int WordCount(ReadOnlySpan<char> text)
+    {
+        int words = 0;
+        bool inWord = false;
+        foreach (var c in text)
+        {
+            bool letter = !char.IsWhiteSpace(c);
+            if (letter && !inWord) words++;
+            inWord = letter;
+        }
+        return words;
     }
 
     static bool ContainsAnswer(string passage, IReadOnlyList<string> answers) =>

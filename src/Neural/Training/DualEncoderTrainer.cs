@@ -7,8 +7,16 @@ using Rag.Neural.Weights;
 
 namespace Rag.Neural.Training;
 
-/// <summary>A question, the passage that answers it, and optionally one hard negative (DPR uses the best BM25 passage that is not gold).</summary>
-public sealed record TrainingPair(string Question, string Positive, string? HardNegative = null);
+/// <summary>
+/// A question, the passage that answers it, and optionally one hard negative (DPR uses the best BM25 passage that is not
+/// gold). <paramref name="Source"/> is the corpus passage the pair was cut from when <paramref name="Positive"/> is not
+/// that passage itself (an inverse-cloze pair: a sentence as the question, the rest as the positive).
+/// </summary>
+public sealed record TrainingPair(string Question, string Positive, string? HardNegative = null, string? Source = null)
+{
+    /// <summary>The corpus passage behind the positive: one batch never holds two pairs of one passage.</summary>
+    public string Passage => Source ?? Positive;
+}
 
 public sealed record DualEncoderTrainingOptions
 {
@@ -112,7 +120,7 @@ public sealed class DualEncoderTrainer
     public float Scale => QuestionTower.Normalize ? 1f / Options.Temperature : 1f;
 
     /// <summary>
-    /// Each epoch visits the pairs in a seeded random order; a pair whose positive is already in the current batch
+    /// Each epoch visits the pairs in a seeded random order; a pair whose passage is already in the current batch
     /// waits for the next one (two copies of one passage would make a positive also a negative).
     /// </summary>
     public static List<int[]> PlanBatches(IReadOnlyList<TrainingPair> pairs, DualEncoderTrainingOptions options)
@@ -141,7 +149,7 @@ public sealed class DualEncoderTrainer
                 var rest = new List<int>();
                 foreach (var i in pending)
                 {
-                    if (batch.Count < options.BatchSize && seen.Add(pairs[i].Positive)) batch.Add(i);
+                    if (batch.Count < options.BatchSize && seen.Add(pairs[i].Passage)) batch.Add(i);
                     else rest.Add(i);
                 }
                 if (batch.Count >= 2) epochBatches.Add([.. batch]);
@@ -161,7 +169,7 @@ public sealed class DualEncoderTrainer
     static string Fingerprint(IReadOnlyList<TrainingPair> pairs, DualEncoderTrainingOptions options)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var p in pairs) hash.AppendData(Encoding.UTF8.GetBytes($"{p.Question}\u0001{p.Positive}\u0001{p.HardNegative}\u0002"));
+        foreach (var p in pairs) hash.AppendData(Encoding.UTF8.GetBytes($"{p.Question}\u0001{p.Positive}\u0001{p.HardNegative}{(p.Source is null ? "" : $"\u0001{p.Source}")}\u0002"));
         hash.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(options with { CheckpointEvery = 0 })));
         return Convert.ToHexString(hash.GetHashAndReset());
     }
@@ -184,9 +192,10 @@ public sealed class DualEncoderTrainer
         var passages = batch.Select(i => _pairs[i].Positive).ToList();
         if (hardNegatives)
         {
-            var positives = new HashSet<string>(passages, StringComparer.Ordinal);
+            // A negative that is one of the batch's passages would be both positive and negative.
+            var inBatch = new HashSet<string>(batch.Select(i => _pairs[i].Passage), StringComparer.Ordinal);
             foreach (var i in batch)
-                if (_pairs[i].HardNegative is { } n && !positives.Contains(n)) passages.Add(n); // a negative equal to a positive would be both
+                if (_pairs[i].HardNegative is { } n && !inBatch.Contains(n)) passages.Add(n);
         }
         return (questions, passages.Select(PassageText).ToList());
     }

@@ -51,6 +51,47 @@ public class EncoderTrainingSetTests
     }
 
     [Fact]
+    public void AnInverseClozePairTakesOneSentenceAsTheQuestionAndMostlyCutsItFromThePassage()
+    {
+        var corpus = Enumerable.Range(0, 300).Select(i => new CorpusDocument($"d{i}", "t",
+            $"Passage {i} opens with this sentence. Its second sentence says something else. A third one ends passage {i}.")).ToList();
+        corpus.Add(new CorpusDocument("single", "t", "One sentence alone has nothing left to be its passage."));
+        corpus.Add(new CorpusDocument("short", "t", "Yes. No. Maybe so."));
+        var pairs = EncoderTrainingSet.InverseClozePairs(corpus, seed: 3);
+
+        Assert.Equal(300, pairs.Count); // the one-sentence passage and the one of too-short sentences give none
+        int kept = 0;
+        foreach (var p in pairs)
+        {
+            Assert.NotNull(p.Source);
+            Assert.Contains(p.Question, p.Source);
+            Assert.EndsWith(".", p.Question);
+            if (p.Positive == p.Source) { kept++; continue; }
+            Assert.DoesNotContain(p.Question, p.Positive);
+            Assert.Equal(p.Source.Length - p.Question.Length - 1, p.Positive.Length); // the sentence and one space gone
+        }
+        Assert.InRange(kept, 10, 60); // one in ten keeps its sentence
+        var drawn = pairs.CountBy(p => p.Question.StartsWith("Passage") ? 1 : p.Question.StartsWith("Its") ? 2 : 3).ToDictionary();
+        Assert.All(new[] { 1, 2, 3 }, n => Assert.InRange(drawn.GetValueOrDefault(n), 60, 140)); // the sentence is drawn, not always the first
+        Assert.Equal(pairs.Select(p => p.Question), EncoderTrainingSet.InverseClozePairs(corpus, seed: 3).Select(p => p.Question)); // seeded
+    }
+
+    [Fact]
+    public async Task InverseClozePairsComeFromTheWholeCorpusHeldOutArticlesIncluded()
+    {
+        var dataset = Dataset() with
+        {
+            Corpus = [.. Dataset().Corpus, new CorpusDocument("2-1", "Oslo", "Oslo is the capital of Norway. It lies at the head of the Oslofjord.")],
+        };
+        var set = await EncoderTrainingSet.BuildAsync(dataset, holdoutArticles: 1, HardNegativeSource.None, inverseCloze: true);
+        Assert.Equal(1, set.InverseCloze); // the only passage of two sentences, in the held-out article
+        Assert.Equal(4, set.Pairs.Count);
+        var cloze = set.Pairs.Single(p => p.Source is not null);
+        Assert.Equal("Oslo is the capital of Norway. It lies at the head of the Oslofjord.", cloze.Passage);
+        Assert.Equal(["q4"], set.HeldOut.Select(q => q.Id)); // its questions stay held out
+    }
+
+    [Fact]
     public async Task HoldingOutEveryArticleIsRefusedWithTheCount()
     {
         var e = await Assert.ThrowsAsync<ArgumentException>(() => EncoderTrainingSet.BuildAsync(Dataset(), holdoutArticles: 3, HardNegativeSource.None));
