@@ -108,6 +108,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void AStepCancelledMidwayIsDroppedWholeAndRunsAgainAsIfNeverStarted()
+    {
+        var pairs = Pairs(12, 4);
+        var interrupted = Shared(pairs, Fast);
+        var before = interrupted.QuestionTower.Parameters.Select(p => p.Value.ToArray()).ToList();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => interrupted.TrainStep(cancelled.Token));
+        Assert.Equal(0, interrupted.Step);
+        for (int i = 0; i < before.Count; i++) Assert.Equal(before[i], interrupted.QuestionTower.Parameters[i].Value.ToArray());
+
+        var fresh = Shared(pairs, Fast);
+        Assert.Equal(fresh.TrainStep(), interrupted.TrainStep());
+        for (int i = 0; i < before.Count; i++)
+            Assert.Equal(fresh.QuestionTower.Parameters[i].Value.ToArray(), interrupted.QuestionTower.Parameters[i].Value.ToArray());
+    }
+
+    [Fact]
     public void AStoppedRunResumesWhereItStoppedAndEndsAsAnUninterruptedOne()
     {
         var pairs = Pairs(12, 4);

@@ -10,6 +10,12 @@ namespace Rag.Api.Cli;
 /// </summary>
 public static class RagCli
 {
+    /// <summary>
+    /// How long a command may take to stop once asked to (Ctrl+C, SIGTERM). A command that honours its token ends as soon
+    /// as it has; the bound is for a training checkpoint (about 270 MB for arctic-embed-xs), which took 2-9 s to write here.
+    /// </summary>
+    internal static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length == 0 || args[0] == "serve" || IsHostArgument(args[0]))
@@ -30,7 +36,9 @@ public static class RagCli
         // Configuration arguments (--Rag:Limits:MaxUploadBytes=...) go to every command's host, as they go to `serve`'s.
         var (settings, rest) = SplitSettings(args);
         CliHost.Settings.Value = settings;
-        return await root.Parse(rest).InvokeAsync();
+        // On Ctrl+C or SIGTERM a command gets this long to stop through its token before the process ends: two seconds
+        // (the library's default) cut `rag train encoder`'s final checkpoint short, and a checkpoint is 100s of MB.
+        return await root.Parse(rest).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = StopGrace });
     }
 
     /// <summary>`--Section:Key=value` arguments (a configuration key: a colon before the '='), and the command's own arguments.</summary>

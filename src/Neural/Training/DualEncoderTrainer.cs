@@ -200,8 +200,11 @@ public sealed class DualEncoderTrainer
         return (questions, passages.Select(PassageText).ToList());
     }
 
-    /// <summary>Forward, loss, backward and one AdamW update on the planned batch number Step; returns the loss.</summary>
-    public float TrainStep()
+    /// <summary>
+    /// Forward, loss, backward and one AdamW update on the planned batch number Step; returns the loss. Cancelled before
+    /// the update, the step is dropped whole (parameters, moments and Step untouched), so a stop need not wait for it.
+    /// </summary>
+    public float TrainStep(CancellationToken ct = default)
     {
         if (Step >= TotalSteps) throw new InvalidOperationException($"all {TotalSteps} steps are done");
         var (questions, passages) = BatchTexts(_plan[Step], Options.HardNegatives);
@@ -211,11 +214,15 @@ public sealed class DualEncoderTrainer
         QuestionTower.ZeroGrad();
         if (!Shared) ContextTower.ZeroGrad();
         var q = QuestionTower.Forward(_qa, qt.Batch, qt.SeqLen, qt.Ids, qt.Types, qt.Mask, training: true, seed);
+        ct.ThrowIfCancellationRequested();
         var p = ContextTower.Forward(_pa, pt.Batch, pt.SeqLen, pt.Ids, pt.Types, pt.Mask, training: true, seed ^ 0x5A5A5A5A5A5A5A5AUL);
+        ct.ThrowIfCancellationRequested();
         var (dq, dp) = Gradients(q, p);
         float loss = _loss.ForwardBackward(q, p, Scale, dq, dp);
         QuestionTower.Backward(_qa, dq);
+        ct.ThrowIfCancellationRequested();
         ContextTower.Backward(_pa, dp);
+        ct.ThrowIfCancellationRequested(); // the last point at which the step can be dropped
         _optimizer.Update();
         return loss;
     }
@@ -268,7 +275,7 @@ public sealed class DualEncoderTrainer
             while (Step < TotalSteps)
             {
                 ct.ThrowIfCancellationRequested();
-                float loss = TrainStep();
+                float loss = TrainStep(ct);
                 if (!float.IsFinite(loss)) throw new InvalidOperationException($"the loss is {loss} at step {Step}: training diverged (lower the learning rate)");
                 lossSum += loss;
                 int done = Step - startStep;
