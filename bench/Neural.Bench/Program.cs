@@ -13,6 +13,7 @@ using Rag.Testing;
 //   memory DIR    peak resident memory while loading and running the ~500 MB GPT-2 checkpoint
 //   onnx DIR [--builtin-only|--question-only]  our encoder against ONNX Runtime on the same weights (DIR/bert/model.onnx from export_onnx.py)
 // bench/train_step.sh drives train-prepare DIR and train-step DIR (one dual-encoder training step against PyTorch).
+// bench/cuda.sh drives cuda-prepare DIR and cuda-run DIR (the CUDA backend against our CPU and PyTorch CUDA, on a GPU machine).
 return args switch
 {
     ["onnx", var dir] => OnnxComparison(dir, bertBase: true),
@@ -27,12 +28,14 @@ return args switch
     ["profile", var dir] => Profile(dir),
     ["train-prepare", var dir] => TrainingStepBench.Prepare(dir),
     ["train-step", var dir] => TrainingStepBench.Run(dir),
+    ["cuda-prepare", var dir] => CudaBench.Prepare(dir),
+    ["cuda-run", var dir] => CudaBench.Run(dir),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory|onnx DIR [--builtin-only|--question-only] | profile [DIR] (with DIR: BERT-base too) | gemm [--question-only] | train-prepare|train-step DIR");
+    Console.Error.WriteLine("usage: Neural.Bench prepare|run|memory|onnx DIR [--builtin-only|--question-only] | profile [DIR] (with DIR: BERT-base too) | gemm [--question-only] | train-prepare|train-step DIR | cuda-prepare|cuda-run DIR");
     return 2;
 }
 

@@ -109,7 +109,7 @@ public sealed class ModelSettings
     /// <summary>A decoder (GPT-2, Llama or Qwen2 family). Unset (and no remote generator): extractive answers.</summary>
     public string? Generator { get; set; }
 
-    /// <summary>cpu, cuda or auto. Only the CPU backend exists today; cuda is refused with a clear error.</summary>
+    /// <summary>Where the encoders run: cpu, cuda (an NVIDIA GPU, or a clear error) or auto (the GPU when one can be used). Generators run on the CPU.</summary>
     public string Device { get; set; } = "auto";
 
     public int MaxNewTokens { get; set; } = 256;

@@ -1,3 +1,5 @@
+using Rag.Neural.Tensors;
+using Rag.Neural.Tensors.Cuda;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rag.Neural;
@@ -147,15 +149,27 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
 
     static void CheckDevice(string device)
     {
+        if (device.ToLowerInvariant() is not ("cpu" or "cuda" or "auto"))
+            throw new InvalidOperationException($"Rag:Models:Device must be cpu, cuda or auto, not '{device}'.");
+    }
+
+    /// <summary>Where the encoders run: cuda insists on a GPU, auto takes one when this machine can run it, else the CPU.</summary>
+    IBackend EncoderBackend(string device)
+    {
         switch (device.ToLowerInvariant())
         {
-            case "cpu" or "auto": return;
-            case "cuda": throw new InvalidOperationException("Rag:Models:Device is 'cuda' but this build has no CUDA backend yet; use 'cpu' or 'auto'.");
-            default: throw new InvalidOperationException($"Rag:Models:Device must be cpu, cuda or auto, not '{device}'.");
+            case "cpu": return CpuBackend.Instance;
+            case "cuda":
+                try { return CudaBackend.Shared; }
+                catch (CudaException e) { throw new InvalidOperationException($"Rag:Models:Device is 'cuda' but the GPU cannot be used: {e.Message}. Use 'cpu' or 'auto'.", e); }
+            default:
+                if (CudaBackend.TryShared(out var reason) is { } gpu) return gpu;
+                logger.LogInformation("Rag:Models:Device auto: encoders run on the CPU ({Reason})", reason);
+                return CpuBackend.Instance;
         }
     }
 
-    static (ITextEncoderModel?, ITextEncoderModel?) LoadEncoders(ModelSettings models, RuntimeRole role)
+    (ITextEncoderModel?, ITextEncoderModel?) LoadEncoders(ModelSettings models, RuntimeRole role)
     {
         if (models.ActiveQuestionEncoder is not { } questionSpec)
         {
@@ -165,10 +179,13 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
         }
         var contextSpec = models.ActiveContextEncoder!;
         var shared = SameModel(contextSpec, questionSpec);
+        var backend = EncoderBackend(models.Device);
+        if (backend is CudaBackend gpu) logger.LogInformation("Encoders run on {Gpu}", gpu.Description);
+        ITextEncoderModel LoadOn(string spec) => NeuralModels.LoadEncoder(spec, backend);
         if (role == RuntimeRole.IngestWorker) // a worker embeds chunks only
-            return (null, Load(contextSpec, "context encoder", NeuralModels.LoadEncoder));
-        var question = Load(questionSpec, "question encoder", NeuralModels.LoadEncoder);
-        var context = shared ? question : Load(contextSpec, "context encoder", NeuralModels.LoadEncoder);
+            return (null, Load(contextSpec, "context encoder", LoadOn));
+        var question = Load(questionSpec, "question encoder", LoadOn);
+        var context = shared ? question : Load(contextSpec, "context encoder", LoadOn);
         if (context.Dimension != question.Dimension)
             throw new InvalidOperationException($"The question encoder ({question.Dimension}) and context encoder ({context.Dimension}) must embed to the same dimension.");
         return (question, context);

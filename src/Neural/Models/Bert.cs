@@ -79,12 +79,13 @@ public sealed class Bert
         _ops = ops;
         int c = config.Hidden, inter = config.Intermediate;
         string p = prefix;
-        _wordEmbeddings = weights.Take($"{p}embeddings.word_embeddings.weight", config.VocabSize, c);
-        _positionEmbeddings = weights.Take($"{p}embeddings.position_embeddings.weight", config.MaxPositions, c);
-        _typeEmbeddings = weights.Take($"{p}embeddings.token_type_embeddings.weight", config.TypeVocabSize, c);
-        _embedNormGain = weights.Take($"{p}embeddings.LayerNorm.weight", c);
-        _embedNormBias = weights.Take($"{p}embeddings.LayerNorm.bias", c);
+        Tensor Take(string key, params int[] shape) => ops.Resident(weights.Take(key, shape));
         LinearWeights Lin(string key, int outF, int inF) => ops.Prepare(weights.TakeLinear(key, outF, inF));
+        _wordEmbeddings = Take($"{p}embeddings.word_embeddings.weight", config.VocabSize, c);
+        _positionEmbeddings = Take($"{p}embeddings.position_embeddings.weight", config.MaxPositions, c);
+        _typeEmbeddings = Take($"{p}embeddings.token_type_embeddings.weight", config.TypeVocabSize, c);
+        _embedNormGain = Take($"{p}embeddings.LayerNorm.weight", c);
+        _embedNormBias = Take($"{p}embeddings.LayerNorm.bias", c);
         _blocks = new Block[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {
@@ -95,12 +96,12 @@ public sealed class Bert
                 Key = Lin(l + "attention.self.key", c, c),
                 Value = Lin(l + "attention.self.value", c, c),
                 AttentionOut = Lin(l + "attention.output.dense", c, c),
-                AttentionNormGain = weights.Take(l + "attention.output.LayerNorm.weight", c),
-                AttentionNormBias = weights.Take(l + "attention.output.LayerNorm.bias", c),
+                AttentionNormGain = Take(l + "attention.output.LayerNorm.weight", c),
+                AttentionNormBias = Take(l + "attention.output.LayerNorm.bias", c),
                 Up = Lin(l + "intermediate.dense", inter, c),
                 Down = Lin(l + "output.dense", c, inter),
-                MlpNormGain = weights.Take(l + "output.LayerNorm.weight", c),
-                MlpNormBias = weights.Take(l + "output.LayerNorm.bias", c),
+                MlpNormGain = Take(l + "output.LayerNorm.weight", c),
+                MlpNormBias = Take(l + "output.LayerNorm.bias", c),
             };
         }
         if (weights.Contains($"{p}pooler.dense.weight")) Pooler = Lin($"{p}pooler.dense", c, c);

@@ -19,7 +19,8 @@ public enum EncoderPooling
 /// </summary>
 public sealed class BertTextEncoder : ITextEncoderModel
 {
-    const int BatchSize = 16;
+    // Texts per forward pass: enough to fill the CPU's GEMM tiles, and far more to keep a GPU busy.
+    const int CpuBatchSize = 16, GpuBatchSize = 128;
 
     readonly IBackend _ops;
     readonly Checkpoint _weights;
@@ -27,6 +28,7 @@ public sealed class BertTextEncoder : ITextEncoderModel
     readonly LinearWeights? _projection;   // (P, C)
     readonly Lock _gate = new();
     Bert.RunState? _state;
+    Tensor? _pooled, _projected; // (batch capacity, C) and (batch capacity, P), reused like the run state
 
     public Bert Model { get; }
     public EncoderPooling Pooling { get; }
@@ -35,6 +37,7 @@ public sealed class BertTextEncoder : ITextEncoderModel
     public int MaxTokens { get; }
     public ITokenizer Tokenizer => _tokenizer;
     public EncoderPrompts Prompts { get; }
+    int BatchSize => _ops.Device == Device.Cpu ? CpuBatchSize : GpuBatchSize;
 
     internal BertTextEncoder(Bert model, Checkpoint weights, WordPieceTokenizer tokenizer, EncoderPooling pooling, bool normalize,
         LinearWeights? projection, IBackend ops, EncoderPrompts prompts, int maxTokens)
@@ -77,21 +80,30 @@ public sealed class BertTextEncoder : ITextEncoderModel
             if (_state is null || _state.CapacityTokens < batch * seqLen)
                 _state = Model.CreateState(Math.Max(batch * seqLen, BatchSize * Math.Min(MaxTokens, 128)));
             var hidden = Model.Forward(_state, batch, seqLen, ids, tokenTypeIds, attentionMask); // (B, T, C)
-            var pooled = _ops.Allocate(batch, Model.Config.Hidden);                            // (B, C)
+            var pooled = Rows(ref _pooled, batch, Model.Config.Hidden);                        // (B, C)
             if (Pooling == EncoderPooling.Cls) _ops.ClsPool(hidden, pooled);
             else _ops.MeanPool(hidden, attentionMask, pooled);
             var output = pooled;
             if (_projection is not null)
             {
-                output = _ops.Allocate(batch, _projection.OutFeatures);                        // (B, P)
+                output = Rows(ref _projected, batch, _projection.OutFeatures);                 // (B, P)
                 _ops.Linear(pooled, _projection, output);
             }
             if (Normalize) _ops.L2Normalize(output, output);
-            var result = new float[batch][];
             int dim = output.Dim(1);
-            for (int b = 0; b < batch; b++) result[b] = output.Span.Slice(b * dim, dim).ToArray();
+            var host = new float[output.Length];
+            _ops.CopyToHost(output, host);
+            var result = new float[batch][];
+            for (int b = 0; b < batch; b++) result[b] = host.AsSpan(b * dim, dim).ToArray();
             return result;
         }
+    }
+
+    /// <summary>The first rows of a buffer that grows to the largest batch seen.</summary>
+    Tensor Rows(ref Tensor? buffer, int rows, int columns)
+    {
+        if (buffer is null || buffer.Dim(0) < rows) buffer = _ops.Allocate(Math.Max(rows, BatchSize), columns);
+        return buffer.Slice(0, rows);
     }
 
     public void Dispose() => _weights.Dispose();

@@ -43,8 +43,14 @@ public interface IBackend
     /// <summary>y = x W^T + b: (N, in) -> (N, out).</summary>
     void Linear(Tensor x, LinearWeights w, Tensor output);
 
-    /// <summary>The layer as this backend runs it fastest for inference (the CPU packs the weight once); same results.</summary>
+    /// <summary>The layer as this backend runs it fastest for inference (the CPU packs the weight once, a GPU copies it into its memory); same results.</summary>
     LinearWeights Prepare(LinearWeights w) => w;
+
+    /// <summary>A weight where this backend's ops read it: the CPU uses it where it lies, a GPU copies it into its memory once.</summary>
+    Tensor Resident(Tensor weight) => weight;
+
+    /// <summary>Reads a tensor's elements into host memory (for a GPU backend, after the work queued before it).</summary>
+    void CopyToHost(Tensor source, Span<float> destination) => source.Span.CopyTo(destination);
 
     /// <summary>y = x W^T + b + residual: a projection back into the residual stream, added where the product is stored.</summary>
     void LinearAdd(Tensor x, LinearWeights w, Tensor residual, Tensor output)

@@ -2,18 +2,18 @@ using System.Runtime.InteropServices;
 
 namespace Rag.Neural.Tensors;
 
-/// <summary>Where a tensor's storage lives. Only Cpu exists today; Cuda is the next backend.</summary>
+/// <summary>Where a tensor's storage lives: host memory, or an NVIDIA GPU's memory (<see cref="Cuda.CudaBackend"/>).</summary>
 public enum Device { Cpu, Cuda }
 
 /// <summary>Storage element types read from checkpoints. Compute is always F32; F16/BF16 are widened on load.</summary>
 public enum DType { F32, F16, BF16 }
 
-/// <summary>Contiguous fp32 memory that never moves (so kernels may hold raw pointers).</summary>
+/// <summary>Contiguous fp32 memory that never moves (so kernels may hold raw pointers; on a GPU, device addresses).</summary>
 public abstract unsafe class Storage
 {
     public abstract float* Pointer { get; }
     public abstract long Length { get; }
-    public Device Device => Device.Cpu;
+    public virtual Device Device => Device.Cpu;
 }
 
 /// <summary>64-byte aligned native memory freed by the finalizer: activations, converted weights.</summary>
@@ -102,7 +102,9 @@ public sealed unsafe class Tensor
     /// <summary>Raw pointer to the first element; valid while this tensor is reachable.</summary>
     public float* Pointer => _storage.Pointer + _offset;
 
-    public Span<float> Span => new(Pointer, Length);
+    /// <summary>The elements, for host tensors; a GPU tensor is read through <see cref="IBackend.CopyToHost"/>.</summary>
+    public Span<float> Span => _storage.Device == Device.Cpu ? new(Pointer, Length)
+        : throw new InvalidOperationException($"{this} is in GPU memory: copy it to the host (IBackend.CopyToHost) to read it");
 
     /// <summary>Same elements, new shape (a view). One dimension may be -1.</summary>
     public Tensor Reshape(params int[] shape)

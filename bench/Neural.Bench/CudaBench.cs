@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Rag.Neural.Tensors;
+using Rag.Neural.Tensors.Cuda;
+using Rag.Testing;
+
+namespace Rag.Neural.Bench;
+
+/// <summary>
+/// The CUDA backend on a GPU machine, driven by bench/cuda.sh: prepare writes two random encoders in the Hugging Face
+/// layout (the built-in encoders' shape, 6 x 384, and BERT-base, 12 x 768) and the token ids of each shape;
+/// torch_cuda_bench.py runs Hugging Face's BertModel on PyTorch CUDA over the same files; run checks our GPU
+/// against our CPU backend and against PyTorch, then prints time ratios (ours / PyTorch's, medians) in fp32 and TF32.
+/// </summary>
+static class CudaBench
+{
+    const int WarmUp = 5, Runs = 20;
+
+    sealed record Shape(string Name, string Model, int Batch, int Seq, bool CpuParity);
+
+    static readonly Shape[] Shapes =
+    [
+        new("builtin-shape 1x16 (question)", "xs", 1, 16, true),
+        new("builtin-shape 64x128 (cpu ingest batch)", "xs", 64, 128, true),
+        new("builtin-shape 128x256 (gpu ingest batch)", "xs", 128, 256, true),
+        new("bert-base 8x128", "base", 8, 128, true),
+        new("bert-base 128x256", "base", 128, 256, false), // the CPU reference would take most of the run
+    ];
+
+    public static int Prepare(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        TinyModels.WriteBertEncoder(Path.Combine(dir, "xs"), hidden: 384, layers: 6, heads: 12, intermediate: 1536,
+            maxPositions: 512, kind: "sentence-transformer", vocabSize: 30522, seed: 21);
+        TinyModels.WriteBertEncoder(Path.Combine(dir, "base"), hidden: 768, layers: 12, heads: 12, intermediate: 3072,
+            maxPositions: 512, kind: "sentence-transformer", vocabSize: 30522, seed: 22);
+        var shapes = new JsonArray();
+        foreach (var s in Shapes)
+        {
+            var (ids, _, mask) = BackendComparison.Inputs(s.Batch, s.Seq, 30522, seed: s.Batch + s.Seq);
+            shapes.Add(new JsonObject
+            {
+                ["name"] = s.Name, ["model"] = s.Model, ["batch"] = s.Batch, ["seq"] = s.Seq,
+                ["ids"] = new JsonArray([.. ids.Select(i => (JsonNode)i)]),
+                ["mask"] = new JsonArray([.. mask.Select(i => (JsonNode)i)]),
+            });
+        }
+        File.WriteAllText(Path.Combine(dir, "cuda_inputs.json"), new JsonObject { ["warmup"] = WarmUp, ["runs"] = Runs, ["shapes"] = shapes }.ToJsonString());
+        Console.WriteLine($"prepared random 6 x 384 and 12 x 768 encoders and {Shapes.Length} shapes in {dir}");
+        return 0;
+    }
+
+    public static int Run(string dir)
+    {
+        var fp32 = CudaBackend.Create();
+        var tf32 = CudaBackend.Create(tf32: true);
+        Console.WriteLine($"ours: {fp32.Description}; {tf32.Description}");
+        using var torch = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "torch_cuda.json")));
+        var reference = torch.RootElement;
+        Console.WriteLine($"reference: {reference.GetProperty("describe").GetString()}");
+        if (!reference.GetProperty("cuda").GetBoolean()) { Console.Error.WriteLine("PyTorch ran without CUDA: no ratio printed"); return 1; }
+
+        bool ok = true;
+        double worst = 0;
+        // The tiny random towers of the CUDA tests, each pooling and head: [CLS], mean + normalise, encode_proj.
+        foreach (var (kind, projection) in new[] { ("sentence-transformer", 0), ("dpr-question", 0), ("dpr-context", 16) })
+        {
+            var tiny = Path.Combine(dir, "tiny-" + kind);
+            TinyModels.WriteBertEncoder(tiny, hidden: 64, layers: 2, heads: 4, kind: kind, projectionDim: projection, seed: 5);
+            var parity = BackendComparison.CompareEncoders(tiny, CpuBackend.Instance, fp32, 3, 33);
+            Console.WriteLine($"parity vs our CPU backend, tiny {kind}: {parity}");
+            ok &= parity.MaxHiddenError < 1e-5 && parity.MaxEmbeddingError < 1e-5;
+        }
+        foreach (var s in Shapes)
+        {
+            var folder = Path.Combine(dir, s.Model);
+            var (ids, types, mask) = BackendComparison.Inputs(s.Batch, s.Seq, 30522, seed: s.Batch + s.Seq);
+            if (s.CpuParity)
+            {
+                var parity = BackendComparison.CompareEncoders(folder, CpuBackend.Instance, fp32, s.Batch, s.Seq, seed: s.Batch + s.Seq);
+                Console.WriteLine($"parity vs our CPU backend, {s.Name}, fp32: {parity}");
+                ok &= parity.MaxHiddenError < 1e-4 && parity.MaxEmbeddingError < 1e-4;
+            }
+            var torchShape = reference.GetProperty("shapes").GetProperty(s.Name);
+            foreach (var (backend, precision) in new[] { (fp32, "fp32"), (tf32, "tf32") })
+            {
+                using var encoder = NeuralModels.LoadBertEncoder(folder, backend);
+                var times = new List<double>();
+                float[][] embeddings = [];
+                for (int run = 0; run < WarmUp + Runs; run++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    embeddings = encoder.EncodeIds(s.Batch, s.Seq, ids, types, mask);
+                    if (run >= WarmUp) times.Add(sw.Elapsed.TotalMilliseconds);
+                }
+                var theirs = torchShape.GetProperty(precision);
+                var theirEmbeddings = theirs.GetProperty("embeddings").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+                double minCos = 1;
+                for (int b = 0; b < s.Batch; b++) minCos = Math.Min(minCos, Cosine(embeddings[b], theirEmbeddings[b]));
+                times.Sort();
+                double ours = Median(times), their = theirs.GetProperty("median_ms").GetDouble();
+                Console.WriteLine($"parity vs pytorch, {s.Name}, {precision}: min cosine {minCos:F7}");
+                if (precision == "fp32") ok &= minCos > 0.99999;
+                double ratio = ours / their;
+                if (precision == "fp32") worst = Math.Max(worst, ratio);
+                Console.WriteLine($"encoder time ratio vs pytorch-cuda {s.Name} {precision}: {ratio:F2} " +
+                    $"(ours {ours:F2} [{times[0]:F2}..{times[^1]:F2}] ms, {s.Batch / ours * 1000:F0} sequences/s; " +
+                    $"pytorch {their:F2} [{theirs.GetProperty("min_ms").GetDouble():F2}..{theirs.GetProperty("max_ms").GetDouble():F2}] ms)");
+            }
+        }
+        Console.WriteLine($"encoder time ratio vs pytorch-cuda (worst, fp32): {worst:F2}");
+        if (!ok) Console.Error.WriteLine("PARITY FAILED: see the lines above");
+        return ok ? 0 : 1;
+    }
+
+    static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+        return dot / Math.Sqrt(na * nb);
+    }
+
+    static double Median(List<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
