@@ -16,19 +16,7 @@ else
   dotnet build bench/Neural.Bench -c Release --artifacts-path "$ART" -v q -nologo >/dev/null
   bench() { dotnet "$ART/bin/Neural.Bench/release/Neural.Bench.dll" "$@"; }
 fi
-# The libraries PyTorch itself loads, for a machine whose CUDA comes in Python wheels rather than a toolkit.
-wheels=$(python3 - <<'PY'
-import glob, os
-try:
-    import nvidia
-    roots = list(nvidia.__path__)
-except ImportError:
-    roots = []
-dirs = {os.path.dirname(p) for r in roots for pat in ("libcublas.so*", "libnvrtc.so*") for p in glob.glob(os.path.join(r, "**", pat), recursive=True)}
-print(":".join(sorted(dirs)))
-PY
-)
-export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}${wheels}${CUDA_HOME:+:$CUDA_HOME/lib64}:/usr/local/cuda/lib64"
+. bench/cuda-env.sh
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || true
 [ -f "$DIR/cuda_inputs.json" ] || bench cuda-prepare "$DIR"
 python3 bench/torch_cuda_bench.py "$DIR"

@@ -60,8 +60,26 @@ def main(d):
                 out[precision] = {"median_ms": median(times), "min_ms": min(times), "max_ms": max(times), "embeddings": emb.tolist()}
                 print(f"pytorch {s['name']} {precision}: {out[precision]['median_ms']:.2f} ms [{min(times):.2f}..{max(times):.2f}]", flush=True)
             result["shapes"][s["name"]] = out
+            if B >= 64:  # where PyTorch's GPU time goes, kernel by kernel, to set beside our op profile
+                try:
+                    profile_kernels(model, ids, mask, s["name"])
+                except Exception as e:  # a profiler problem must not lose the timings
+                    print(f"pytorch profile {s['name']}: not available ({e})", flush=True)
     set_tf32(False)
     json.dump(result, open(os.path.join(d, "torch_cuda.json"), "w"))
+
+
+def profile_kernels(model, ids, mask, name):
+    set_tf32(False)
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(5):
+            model(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids))
+        torch.cuda.synchronize()
+    rows = sorted(prof.key_averages(), key=lambda e: -e.device_time_total)[:8]
+    total = sum(e.device_time_total for e in prof.key_averages()) / 5 / 1000
+    print(f"pytorch profile {name} fp32: {total:.2f} ms of kernels a pass: " + ", ".join(
+        f"{e.key[:60]} {e.device_time_total / 5 / 1000:.2f}" for e in rows), flush=True)
 
 
 if __name__ == "__main__":

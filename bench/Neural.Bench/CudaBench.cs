@@ -41,7 +41,10 @@ static class CudaBench
             var (ids, _, mask) = BackendComparison.Inputs(s.Batch, s.Seq, 30522, seed: s.Batch + s.Seq);
             shapes.Add(new JsonObject
             {
-                ["name"] = s.Name, ["model"] = s.Model, ["batch"] = s.Batch, ["seq"] = s.Seq,
+                ["name"] = s.Name,
+                ["model"] = s.Model,
+                ["batch"] = s.Batch,
+                ["seq"] = s.Seq,
                 ["ids"] = new JsonArray([.. ids.Select(i => (JsonNode)i)]),
                 ["mask"] = new JsonArray([.. mask.Select(i => (JsonNode)i)]),
             });
@@ -68,10 +71,15 @@ static class CudaBench
         {
             var tiny = Path.Combine(dir, "tiny-" + kind);
             TinyModels.WriteBertEncoder(tiny, hidden: 64, layers: 2, heads: 4, kind: kind, projectionDim: projection, seed: 5);
-            var parity = BackendComparison.CompareEncoders(tiny, CpuBackend.Instance, fp32, 3, 33);
-            Console.WriteLine($"parity vs our CPU backend, tiny {kind}: {parity}");
-            ok &= parity.MaxHiddenError < 1e-5 && parity.MaxEmbeddingError < 1e-5;
+            foreach (var fused in new[] { true, false })
+            {
+                fp32.FusedAttention = fused;
+                var parity = BackendComparison.CompareEncoders(tiny, CpuBackend.Instance, fp32, 3, 33);
+                Console.WriteLine($"parity vs our CPU backend, tiny {kind}, {AttentionName(fused)}: {parity}");
+                ok &= parity.MaxHiddenError < 1e-5 && parity.MaxEmbeddingError < 1e-5;
+            }
         }
+        fp32.FusedAttention = true;
         foreach (var s in Shapes)
         {
             var folder = Path.Combine(dir, s.Model);
@@ -83,8 +91,9 @@ static class CudaBench
                 ok &= parity.MaxHiddenError < 1e-4 && parity.MaxEmbeddingError < 1e-4;
             }
             var torchShape = reference.GetProperty("shapes").GetProperty(s.Name);
-            foreach (var (backend, precision) in new[] { (fp32, "fp32"), (tf32, "tf32") })
+            foreach (var (backend, precision, fused) in new[] { (fp32, "fp32", true), (fp32, "fp32", false), (tf32, "tf32", true), (tf32, "tf32", false) })
             {
+                backend.FusedAttention = fused;
                 using var encoder = NeuralModels.LoadBertEncoder(folder, backend);
                 var times = new List<double>();
                 float[][] embeddings = [];
@@ -100,18 +109,40 @@ static class CudaBench
                 for (int b = 0; b < s.Batch; b++) minCos = Math.Min(minCos, Cosine(embeddings[b], theirEmbeddings[b]));
                 times.Sort();
                 double ours = Median(times), their = theirs.GetProperty("median_ms").GetDouble();
-                Console.WriteLine($"parity vs pytorch, {s.Name}, {precision}: min cosine {minCos:F7}");
+                var label = fused ? precision : $"{precision}, {AttentionName(fused)}";
+                Console.WriteLine($"parity vs pytorch, {s.Name}, {label}: min cosine {minCos:F7}");
                 if (precision == "fp32") ok &= minCos > 0.99999;
                 double ratio = ours / their;
-                if (precision == "fp32") worst = Math.Max(worst, ratio);
-                Console.WriteLine($"encoder time ratio vs pytorch-cuda {s.Name} {precision}: {ratio:F2} " +
+                if (precision == "fp32" && fused) worst = Math.Max(worst, ratio);
+                Console.WriteLine($"encoder time ratio vs pytorch-cuda {s.Name} {label}: {ratio:F2} " +
                     $"(ours {ours:F2} [{times[0]:F2}..{times[^1]:F2}] ms, {s.Batch / ours * 1000:F0} sequences/s; " +
                     $"pytorch {their:F2} [{theirs.GetProperty("min_ms").GetDouble():F2}..{theirs.GetProperty("max_ms").GetDouble():F2}] ms)");
             }
         }
         Console.WriteLine($"encoder time ratio vs pytorch-cuda (worst, fp32): {worst:F2}");
+        fp32.FusedAttention = tf32.FusedAttention = true;
+        foreach (var s in Shapes.Where(s => s.Batch >= 64))
+            foreach (var backend in new[] { fp32, tf32 })
+                Profile(Path.Combine(dir, s.Model), s, backend);
         if (!ok) Console.Error.WriteLine("PARITY FAILED: see the lines above");
         return ok ? 0 : 1;
+    }
+
+    static string AttentionName(bool fused) => fused ? "fused attention" : "batched-product attention";
+
+    /// <summary>Milliseconds per forward pass in each op, waiting for the GPU after every op (so the sum exceeds the pipelined time).</summary>
+    static void Profile(string folder, Shape s, CudaBackend backend)
+    {
+        var timing = new TimingBackend(backend, backend.Synchronize);
+        using var encoder = NeuralModels.LoadBertEncoder(folder, timing);
+        var (ids, types, mask) = BackendComparison.Inputs(s.Batch, s.Seq, 30522, seed: 1);
+        encoder.EncodeIds(s.Batch, s.Seq, ids, types, mask);
+        timing.Reset();
+        const int passes = 5;
+        for (int r = 0; r < passes; r++) encoder.EncodeIds(s.Batch, s.Seq, ids, types, mask);
+        double total = timing.Totals.Values.Sum(t => t.Ms) / passes;
+        Console.WriteLine($"profile {s.Name}, {(backend.Tf32 ? "tf32" : "fp32")}: {total:F2} ms a pass, op by op: " +
+            string.Join(", ", timing.Totals.OrderByDescending(t => t.Value.Ms).Select(t => $"{t.Key} {t.Value.Ms / passes:F2} ({100 * t.Value.Ms / passes / total:F0} %)")));
     }
 
     static double Cosine(float[] a, float[] b)

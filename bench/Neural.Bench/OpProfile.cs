@@ -9,7 +9,8 @@ namespace Rag.Neural.Bench;
 /// time to the op's total. `Neural.Bench profile` prints the split for the built-in encoders' shapes; it is how the
 /// engine's next optimisation is chosen, not a figure to quote (the per-call timing adds a little to every op).
 /// </summary>
-public sealed class TimingBackend(IBackend inner) : IBackend
+/// <param name="synchronize">For a GPU backend: waits for the op's queued work, so the time is the op's own.</param>
+public sealed class TimingBackend(IBackend inner, Action? synchronize = null) : IBackend
 {
     readonly Dictionary<string, (double Ms, int Calls)> _totals = [];
 
@@ -20,6 +21,7 @@ public sealed class TimingBackend(IBackend inner) : IBackend
     {
         long start = Stopwatch.GetTimestamp();
         body();
+        synchronize?.Invoke();
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         _totals[op] = _totals.TryGetValue(op, out var t) ? (t.Ms + ms, t.Calls + 1) : (ms, 1);
     }
@@ -27,6 +29,8 @@ public sealed class TimingBackend(IBackend inner) : IBackend
     public Device Device => inner.Device;
     public Tensor Allocate(params int[] shape) => inner.Allocate(shape);
     public LinearWeights Prepare(LinearWeights w) => inner.Prepare(w);
+    public Tensor Resident(Tensor weight) => inner.Resident(weight);
+    public void CopyToHost(Tensor source, Span<float> destination) => inner.CopyToHost(source, destination);
     public void Embedding(Tensor table, ReadOnlySpan<int> ids, Tensor output) { var a = ids.ToArray(); Time("Embedding", () => inner.Embedding(table, a, output)); }
     public void EmbeddingAddInPlace(Tensor table, ReadOnlySpan<int> ids, Tensor x) { var a = ids.ToArray(); Time("Embedding", () => inner.EmbeddingAddInPlace(table, a, x)); }
     public void MatMul(Tensor a, Tensor b, Tensor output, bool transposeA = false, bool transposeB = false) => Time("MatMul", () => inner.MatMul(a, b, output, transposeA, transposeB));

@@ -1,9 +1,9 @@
-using Rag.Neural.Tensors;
-using Rag.Neural.Tensors.Cuda;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rag.Neural;
 using Rag.Neural.Builtin;
+using Rag.Neural.Tensors;
+using Rag.Neural.Tensors.Cuda;
 using Rag.Retriever;
 using Rag.Retriever.Lexical;
 using Rag.Retriever.Postgres;
@@ -154,16 +154,16 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
     }
 
     /// <summary>Where the encoders run: cuda insists on a GPU, auto takes one when this machine can run it, else the CPU.</summary>
-    IBackend EncoderBackend(string device)
+    IBackend EncoderBackend(string device, bool tf32)
     {
         switch (device.ToLowerInvariant())
         {
             case "cpu": return CpuBackend.Instance;
             case "cuda":
-                try { return CudaBackend.Shared; }
+                try { return CudaBackend.Shared(tf32); }
                 catch (CudaException e) { throw new InvalidOperationException($"Rag:Models:Device is 'cuda' but the GPU cannot be used: {e.Message}. Use 'cpu' or 'auto'.", e); }
             default:
-                if (CudaBackend.TryShared(out var reason) is { } gpu) return gpu;
+                if (CudaBackend.TryShared(out var reason, tf32) is { } gpu) return gpu;
                 logger.LogInformation("Rag:Models:Device auto: encoders run on the CPU ({Reason})", reason);
                 return CpuBackend.Instance;
         }
@@ -179,7 +179,7 @@ public sealed class RagRuntime(IOptions<RagOptions> options, RuntimeRole role, I
         }
         var contextSpec = models.ActiveContextEncoder!;
         var shared = SameModel(contextSpec, questionSpec);
-        var backend = EncoderBackend(models.Device);
+        var backend = EncoderBackend(models.Device, models.GpuTf32);
         if (backend is CudaBackend gpu) logger.LogInformation("Encoders run on {Gpu}", gpu.Description);
         ITextEncoderModel LoadOn(string spec) => NeuralModels.LoadEncoder(spec, backend);
         if (role == RuntimeRole.IngestWorker) // a worker embeds chunks only

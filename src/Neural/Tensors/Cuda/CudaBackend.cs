@@ -63,6 +63,12 @@ public sealed unsafe class CudaBackend : IBackend
     /// <summary>Whether cuBLAS may use TF32 tensor cores (10-bit mantissa inputs) for the products.</summary>
     public bool Tf32 { get; }
 
+    /// <summary>
+    /// Attention by the fused kernel (scores kept on chip; head sizes 32 and 64) rather than two batched cuBLAS
+    /// products around a softmax over scores in memory. Other head sizes always take the batched path.
+    /// </summary>
+    public bool FusedAttention { get; set; } = true;
+
     CudaBackend(int ordinal, bool tf32)
     {
         CudaApi.EnsureLoaded();
@@ -97,31 +103,28 @@ public sealed unsafe class CudaBackend : IBackend
     public static CudaBackend Create(int ordinal = 0, bool tf32 = false) => new(ordinal, tf32);
 
     static readonly Lock SharedGate = new();
-    static CudaBackend? s_shared;
+    static readonly CudaBackend?[] s_shared = new CudaBackend?[2]; // fp32, TF32
     static string? s_sharedError;
 
-    /// <summary>The process's backend on GPU 0 in fp32, made on first use; models loaded on it share its memory and stream.</summary>
-    public static CudaBackend Shared
+    /// <summary>The process's backend on GPU 0, made on first use; models loaded on it share its memory and stream.</summary>
+    public static CudaBackend Shared(bool tf32 = false)
     {
-        get
+        lock (SharedGate)
         {
-            lock (SharedGate)
-            {
-                if (s_shared is not null) return s_shared;
-                if (s_sharedError is not null) throw new CudaException(s_sharedError);
-                try { return s_shared = Create(); }
-                catch (CudaException e) { s_sharedError = e.Message; throw; }
-            }
+            if (s_shared[tf32 ? 1 : 0] is { } made) return made;
+            if (s_sharedError is not null) throw new CudaException(s_sharedError);
+            try { return s_shared[tf32 ? 1 : 0] = Create(tf32: tf32); }
+            catch (CudaException e) { s_sharedError = e.Message; throw; }
         }
     }
 
     /// <summary>The shared backend, or null with the reason when this machine cannot run it.</summary>
-    public static CudaBackend? TryShared(out string? reason)
+    public static CudaBackend? TryShared(out string? reason, bool tf32 = false)
     {
         try
         {
             reason = null;
-            return Shared;
+            return Shared(tf32);
         }
         catch (CudaException e)
         {
@@ -154,10 +157,16 @@ public sealed unsafe class CudaBackend : IBackend
         if (a.Length != b.Length) throw new ArgumentException($"{op}: shapes [{string.Join(", ", a.Shape)}] and [{string.Join(", ", b.Shape)}] differ in size");
     }
 
-    void Launch(nint function, long blocks, int threads, void** args, string name)
+    void Launch(nint function, long blocks, int threads, void** args, string name, int blocksY = 1, int blocksZ = 1)
     {
-        if (blocks <= 0) return;
-        CudaApi.Check(CudaApi.cuLaunchKernel(function, (uint)blocks, 1, 1, (uint)threads, 1, 1, 0, 0, args, null), $"launching {name}");
+        if (blocks <= 0 || blocksY <= 0 || blocksZ <= 0) return;
+        CudaApi.Check(CudaApi.cuLaunchKernel(function, (uint)blocks, (uint)blocksY, (uint)blocksZ, (uint)threads, 1, 1, 0, 0, args, null), $"launching {name}");
+    }
+
+    /// <summary>Waits for all queued work (for timing op by op; reading results waits by itself).</summary>
+    public void Synchronize()
+    {
+        using (Enter()) CudaApi.Check(CudaApi.cuCtxSynchronize(), "cuCtxSynchronize");
     }
 
     static long ElementBlocks(long n) => Math.Min((n + ElementThreads - 1) / ElementThreads, 8192);
@@ -391,6 +400,20 @@ public sealed unsafe class CudaBackend : IBackend
         if (tk <= 0 || tk > s) throw new ArgumentException($"Attention: key length {tk} outside 1..{s}");
         if (mask.KeyPadding is { } padding && padding.Length != b * tk) throw new ArgumentException($"Attention: key padding has {padding.Length} flags for {b} x {tk} keys");
         ulong pq = Address(q, "Attention"), pk = Address(k, "Attention"), pv = Address(v, "Attention"), po = Address(output, "Attention");
+        var fused = FusedAttention ? _kernels.FusedAttention(d) : 0;
+        if (fused != 0 && ((pq | pk | pv | po) & 15) == 0) // the kernel reads float4s
+        {
+            const int Queries = 64; // threads per block, one query each
+            float scaleFused = 1f / MathF.Sqrt(d);
+            int causalFused = mask.Causal ? 1 : 0, startFused = mask.StartPosition;
+            using (Enter())
+            {
+                ulong pad = mask.KeyPadding is null ? 0 : StageInts(mask.KeyPadding);
+                void** fusedArgs = stackalloc void*[] { &pq, &pk, &pv, &po, &pad, &t, &tk, &h, &s, &scaleFused, &causalFused, &startFused };
+                Launch(fused, (t + Queries - 1) / Queries, Queries, fusedArgs, "fused attention", blocksY: h, blocksZ: b);
+            }
+            return;
+        }
         long perSequence = (long)h * t * tk;
         int group = (int)Math.Clamp(MaxScoreFloats / perSequence, 1, b);
         float scale = 1f / MathF.Sqrt(d), one = 1, zero = 0;

@@ -39,7 +39,91 @@ internal sealed unsafe class CudaKernels
         __device__ float gelu_erf(float x) { return 0.5f * x * (1.f + erff(x * 0.70710678118654752f)); }
         __device__ float gelu_tanh(float x) { return 0.5f * x * (1.f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x))); }
 
+        // Attention for one (sequence, head) and a block of queries, one query per thread, keys and values streamed
+        // through shared memory in tiles with an online softmax (Milakov and Gimelshein 2018; FlashAttention's
+        // recurrence): the (T, Tk) scores are never written out. q (B, T, H, D); k, v (B, S, H, D); out like q.
+        template <int D>
+        __device__ void attention_tiles(const float* q, const float* k, const float* v, float* out, const int* key_padding,
+                                        int t_len, int tk, int heads, int s_len, float scale, int causal, int start) {
+            constexpr int KT = 32, V4 = D / 4;
+            __shared__ float4 ks[KT][V4];
+            __shared__ float4 vs[KT][V4];
+            __shared__ int visible[KT];
+            int b = blockIdx.z, head = blockIdx.y;
+            int t = blockIdx.x * blockDim.x + threadIdx.x;
+            bool active = t < t_len;
+            float4 qr[V4], acc[V4];
+            const float4* qp = (const float4*)(q + ((long long)(b * t_len + (active ? t : 0)) * heads + head) * D);
+            for (int i = 0; i < V4; i++) {
+                float4 x = qp[i];
+                qr[i] = make_float4(x.x * scale, x.y * scale, x.z * scale, x.w * scale);
+                acc[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+            }
+            float m = NEG_INF, l = 0.f;
+            int limit = causal && start + t + 1 < tk ? start + t + 1 : tk;
+            int last = (blockIdx.x + 1) * blockDim.x < t_len ? (blockIdx.x + 1) * blockDim.x : t_len;
+            int block_limit = causal && start + last < tk ? start + last : tk;
+            for (int j0 = 0; j0 < block_limit; j0 += KT) {
+                __syncthreads();                          // the previous tile is no longer read
+                for (int e = threadIdx.x; e < KT * V4; e += blockDim.x) {
+                    int j = e / V4, c = e % V4, key = j0 + j;
+                    float4 kk = make_float4(0.f, 0.f, 0.f, 0.f), vv = kk;
+                    if (key < tk) {
+                        long long row = ((long long)(b * s_len + key) * heads + head) * D;
+                        kk = ((const float4*)(k + row))[c];
+                        vv = ((const float4*)(v + row))[c];
+                    }
+                    ks[j][c] = kk;
+                    vs[j][c] = vv;
+                }
+                for (int j = threadIdx.x; j < KT; j += blockDim.x) {
+                    int key = j0 + j;
+                    visible[j] = key < tk && (!key_padding || key_padding[b * tk + key]);
+                }
+                __syncthreads();
+                if (!active) continue;
+                int n = limit - j0 < KT ? limit - j0 : KT;
+                for (int j = 0; j < n; j++) {
+                    if (!visible[j]) continue;
+                    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f; // four chains, not one: the FMAs overlap
+                    for (int i = 0; i < V4; i++) {
+                        float4 kk = ks[j][i];
+                        s0 += qr[i].x * kk.x; s1 += qr[i].y * kk.y; s2 += qr[i].z * kk.z; s3 += qr[i].w * kk.w;
+                    }
+                    float s = (s0 + s1) + (s2 + s3);
+                    if (s > m) {                          // a new maximum: rescale what was summed so far
+                        float correction = expf(m - s);
+                        l *= correction;
+                        for (int i = 0; i < V4; i++) {
+                            acc[i].x *= correction; acc[i].y *= correction; acc[i].z *= correction; acc[i].w *= correction;
+                        }
+                        m = s;
+                    }
+                    float p = expf(s - m);
+                    l += p;
+                    for (int i = 0; i < V4; i++) {
+                        float4 vv = vs[j][i];
+                        acc[i].x += p * vv.x; acc[i].y += p * vv.y; acc[i].z += p * vv.z; acc[i].w += p * vv.w;
+                    }
+                }
+            }
+            if (!active) return;
+            float inv = l > 0.f ? 1.f / l : 0.f;
+            float4* op = (float4*)(out + ((long long)(b * t_len + t) * heads + head) * D);
+            for (int i = 0; i < V4; i++) op[i] = make_float4(acc[i].x * inv, acc[i].y * inv, acc[i].z * inv, acc[i].w * inv);
+        }
+
         extern "C" {
+
+        __global__ void attention_d32(const float* q, const float* k, const float* v, float* out, const int* key_padding,
+                                      int t_len, int tk, int heads, int s_len, float scale, int causal, int start) {
+            attention_tiles<32>(q, k, v, out, key_padding, t_len, tk, heads, s_len, scale, causal, start);
+        }
+
+        __global__ void attention_d64(const float* q, const float* k, const float* v, float* out, const int* key_padding,
+                                      int t_len, int tk, int heads, int s_len, float scale, int causal, int start) {
+            attention_tiles<64>(q, k, v, out, key_padding, t_len, tk, heads, s_len, scale, causal, start);
+        }
 
         // Embedding / EmbeddingAddInPlace: out[i] (+)= table[ids[i]], one block per row.
         __global__ void embedding(const float* table, const int* ids, float* out, int c, int accumulate) {
@@ -143,7 +227,8 @@ internal sealed unsafe class CudaKernels
         """;
 
     static readonly string[] Names =
-        ["embedding", "layer_norm", "fill_bias_residual", "bias_gelu", "unary", "binary", "masked_softmax", "cls_pool", "mean_pool", "l2_normalize"];
+        ["embedding", "layer_norm", "fill_bias_residual", "bias_gelu", "unary", "binary", "masked_softmax", "cls_pool", "mean_pool", "l2_normalize",
+         "attention_d32", "attention_d64"];
 
     readonly Dictionary<string, nint> _functions = [];
 
@@ -157,6 +242,9 @@ internal sealed unsafe class CudaKernels
     public nint ClsPool => _functions["cls_pool"];
     public nint MeanPool => _functions["mean_pool"];
     public nint L2Normalize => _functions["l2_normalize"];
+
+    /// <summary>The fused attention kernel for a head size, or 0 where there is none (the batched-product path runs).</summary>
+    public nint FusedAttention(int headDim) => headDim switch { 32 => _functions["attention_d32"], 64 => _functions["attention_d64"], _ => 0 };
 
     /// <summary>Compiles the source to machine code for compute capability major.minor and loads it into the current context.</summary>
     public CudaKernels(int major, int minor)
