@@ -113,7 +113,7 @@ public sealed class ModelSettings
     public string Device { get; set; } = "auto";
 
     /// <summary>
-    /// On a GPU, let cuBLAS take TF32 tensor cores for the encoders' products: 2-3.5x the throughput on large batches
+    /// On a GPU, let cuBLAS take TF32 tensor cores for the encoders' products: 2.2-3.4x the throughput on large batches
     /// (bench/README.md), embeddings within cosine 0.9999999 of fp32, so an index need not be rebuilt. Off: fp32.
     /// </summary>
     public bool GpuTf32 { get; set; }

@@ -48,14 +48,7 @@ public sealed unsafe class CpuBackend : IBackend
 
     public void MatMul(Tensor a, Tensor b, Tensor output, bool transposeA = false, bool transposeB = false)
     {
-        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("MatMul needs operands of rank >= 2");
-        int m = transposeA ? a.Dim(-1) : a.Dim(-2), k = transposeA ? a.Dim(-2) : a.Dim(-1);
-        int kb = transposeB ? b.Dim(-1) : b.Dim(-2), n = transposeB ? b.Dim(-2) : b.Dim(-1);
-        if (k != kb) throw new ArgumentException($"MatMul: inner dimensions {k} and {kb} differ");
-        int batchA = a.Length / (a.Dim(-1) * a.Dim(-2)), batchB = b.Length / (b.Dim(-1) * b.Dim(-2));
-        int batch = Math.Max(batchA, batchB);
-        if ((batchA != batch && batchA != 1) || (batchB != batch && batchB != 1)) throw new ArgumentException($"MatMul: batch sizes {batchA} and {batchB} do not broadcast");
-        if (output.Length != batch * m * n) throw new ArgumentException($"MatMul: output [{string.Join(", ", output.Shape)}] is not {batch} x {m} x {n}");
+        var (batch, batchA, batchB, m, n, k) = MatMulShape.Check(a, b, output, transposeA, transposeB);
         for (int i = 0; i < batch; i++)
             Gemm.Sgemm(transposeA, transposeB, m, n, k,
                 a.Pointer + (batchA == 1 ? 0 : (long)i * m * k), a.Dim(-1),

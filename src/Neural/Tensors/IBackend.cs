@@ -13,6 +13,23 @@ public sealed record LinearWeights(Tensor Weight, Tensor? Bias, bool WeightIsInO
     public Gemm.PackedB? Packed { get; init; }
 }
 
+/// <summary>The sizes of <see cref="IBackend.MatMul"/>, checked: op(A) (M, K) times op(B) (K, N), Batch products, an operand of batch 1 broadcast.</summary>
+internal readonly record struct MatMulShape(int Batch, int BatchA, int BatchB, int M, int N, int K)
+{
+    public static MatMulShape Check(Tensor a, Tensor b, Tensor output, bool transposeA, bool transposeB)
+    {
+        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException("MatMul needs operands of rank >= 2");
+        int m = transposeA ? a.Dim(-1) : a.Dim(-2), k = transposeA ? a.Dim(-2) : a.Dim(-1);
+        int kb = transposeB ? b.Dim(-1) : b.Dim(-2), n = transposeB ? b.Dim(-2) : b.Dim(-1);
+        if (k != kb) throw new ArgumentException($"MatMul: inner dimensions {k} and {kb} differ");
+        int batchA = a.Length / (a.Dim(-1) * a.Dim(-2)), batchB = b.Length / (b.Dim(-1) * b.Dim(-2));
+        int batch = Math.Max(batchA, batchB);
+        if ((batchA != batch && batchA != 1) || (batchB != batch && batchB != 1)) throw new ArgumentException($"MatMul: batch sizes {batchA} and {batchB} do not broadcast");
+        if (output.Length != batch * m * n) throw new ArgumentException($"MatMul: output [{string.Join(", ", output.Shape)}] is not {batch} x {m} x {n}");
+        return new(batch, batchA, batchB, m, n, k);
+    }
+}
+
 /// <summary>Which keys each query may see in <see cref="IBackend.Attention"/>.</summary>
 /// <param name="Causal">Query t (absolute position StartPosition + t) sees keys 0..StartPosition + t.</param>
 /// <param name="StartPosition">Absolute position of the first query (the number of tokens already in the KV cache).</param>

@@ -85,12 +85,11 @@ internal sealed unsafe class CudaKernels
                 int n = limit - j0 < KT ? limit - j0 : KT;
                 for (int j = 0; j < n; j++) {
                     if (!visible[j]) continue;
-                    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f; // four chains, not one: the FMAs overlap
+                    float s = 0.f;
                     for (int i = 0; i < V4; i++) {
                         float4 kk = ks[j][i];
-                        s0 += qr[i].x * kk.x; s1 += qr[i].y * kk.y; s2 += qr[i].z * kk.z; s3 += qr[i].w * kk.w;
+                        s += qr[i].x * kk.x + qr[i].y * kk.y + qr[i].z * kk.z + qr[i].w * kk.w;
                     }
-                    float s = (s0 + s1) + (s2 + s3);
                     if (s > m) {                          // a new maximum: rescale what was summed so far
                         float correction = expf(m - s);
                         l *= correction;
