@@ -34,8 +34,9 @@ internal sealed unsafe class CudaStorage : Storage
 }
 
 /// <summary>
-/// The IBackend ops on an NVIDIA GPU, in fp32: cuBLAS for every product (Linear, MatMul, attention's two batched
-/// products), <see cref="CudaKernels"/> for the rest. It runs the BERT-family encoders (ingest and question
+/// The IBackend ops on an NVIDIA GPU, in fp32 (TF32 products optional): cuBLAS for the products (Linear, MatMul),
+/// <see cref="CudaKernels"/> for the rest, attention included (fused, or around two batched cuBLAS products for
+/// head sizes the fused kernel lacks). It runs the BERT-family encoders (ingest and question
 /// embedding); the decoder ops (RmsNorm, Rope, SwiGlu, KV cache, Argmax) are not written yet and say so.
 /// All work goes to the context's default stream in the order it is issued, so an op's results are ready for the
 /// next op without a wait, and <see cref="CopyToHost"/> waits for everything before it. Ops take turns on one
