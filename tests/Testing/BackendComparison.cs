@@ -55,16 +55,17 @@ public static class BackendComparison
         double embeddingError = 0, minCosine = 1;
         for (int b = 0; b < batch; b++)
         {
-            double dot = 0, normA = 0, normB = 0;
-            for (int j = 0; j < embeddingsA[b].Length; j++)
-            {
-                float x = embeddingsA[b][j], y = embeddingsB[b][j];
-                embeddingError = Math.Max(embeddingError, Math.Abs(x - y));
-                dot += x * y; normA += x * x; normB += y * y;
-            }
-            minCosine = Math.Min(minCosine, dot / Math.Sqrt(normA * normB));
+            for (int j = 0; j < embeddingsA[b].Length; j++) embeddingError = Math.Max(embeddingError, Math.Abs(embeddingsA[b][j] - embeddingsB[b][j]));
+            minCosine = Math.Min(minCosine, Cosine(embeddingsA[b], embeddingsB[b]));
         }
         return new Result(batch, seq, hiddenError / scale, embeddingError, minCosine);
+    }
+
+    public static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, normA = 0, normB = 0;
+        for (int i = 0; i < a.Length; i++) { dot += a[i] * b[i]; normA += a[i] * a[i]; normB += b[i] * b[i]; }
+        return dot / Math.Sqrt(normA * normB);
     }
 
     static float[] Hidden(Rag.Neural.Models.BertTextEncoder encoder, IBackend backend, int batch, int seq, int[] ids, int[] types, int[] mask)

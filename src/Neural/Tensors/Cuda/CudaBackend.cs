@@ -394,24 +394,24 @@ public sealed unsafe class CudaBackend : IBackend
         if (tk <= 0 || tk > s) throw new ArgumentException($"Attention: key length {tk} outside 1..{s}");
         if (mask.KeyPadding is { } padding && padding.Length != b * tk) throw new ArgumentException($"Attention: key padding has {padding.Length} flags for {b} x {tk} keys");
         ulong pq = Address(q, "Attention"), pk = Address(k, "Attention"), pv = Address(v, "Attention"), po = Address(output, "Attention");
+        float scale = 1f / MathF.Sqrt(d);
+        int causal = mask.Causal ? 1 : 0, start = mask.StartPosition;
         var fused = FusedAttention ? _kernels.FusedAttention(d) : 0;
         if (fused != 0 && ((pq | pk | pv | po) & 15) == 0) // the kernel reads float4s
         {
             const int Queries = 64; // threads per block, one query each
-            float scaleFused = 1f / MathF.Sqrt(d);
-            int causalFused = mask.Causal ? 1 : 0, startFused = mask.StartPosition;
             using (Enter())
             {
                 ulong pad = mask.KeyPadding is null ? 0 : StageInts(mask.KeyPadding);
-                void** fusedArgs = stackalloc void*[] { &pq, &pk, &pv, &po, &pad, &t, &tk, &h, &s, &scaleFused, &causalFused, &startFused };
+                void** fusedArgs = stackalloc void*[] { &pq, &pk, &pv, &po, &pad, &t, &tk, &h, &s, &scale, &causal, &start };
                 Launch(fused, (t + Queries - 1) / Queries, Queries, fusedArgs, "fused attention", blocksY: h, blocksZ: b);
             }
             return;
         }
         long perSequence = (long)h * t * tk;
         int group = (int)Math.Clamp(MaxScoreFloats / perSequence, 1, b);
-        float scale = 1f / MathF.Sqrt(d), one = 1, zero = 0;
-        int causal = mask.Causal ? 1 : 0, start = mask.StartPosition, qRow = h * d, kvRow = hkv * d;
+        float one = 1, zero = 0;
+        int qRow = h * d, kvRow = hkv * d;
         using (Enter())
         {
             if (_scores is null || _scores.Length < group * perSequence) _scores = new CudaStorage(_context, group * perSequence);
