@@ -149,5 +149,4 @@ static class CudaBench
         Console.WriteLine($"profile {s.Name}, {(backend.Tf32 ? "tf32" : "fp32")}: {total:F2} ms a pass, op by op: " +
             string.Join(", ", timing.Totals.OrderByDescending(t => t.Value.Ms).Select(t => $"{t.Key} {t.Value.Ms / passes:F2} ({100 * t.Value.Ms / passes / total:F0} %)")));
     }
-
 }
