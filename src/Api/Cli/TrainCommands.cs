@@ -33,13 +33,18 @@ static class TrainCommands
         {
             Description = "Also train on every corpus passage, questions or not: one of its sentences as the question, the rest as the passage (ORQA's inverse cloze task).",
         };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Train this many rounds of --epochs each; every round after the first starts from the last round's model and mines its hard negatives with it (ANCE's refreshed negatives). Needs --hard-negatives encoder.",
+            DefaultValueFactory = _ => 1,
+        };
         var holdout = new Option<int>("--holdout-articles") { Description = "Keep the last N articles' questions out of training and evaluate on them before and after.", DefaultValueFactory = _ => 0 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature for normalised (cosine) encoders.", DefaultValueFactory = _ => 0.05f };
         var maxQuestion = new Option<int>("--max-question-tokens") { DefaultValueFactory = _ => 64 };
         var maxPassage = new Option<int>("--max-passage-tokens") { DefaultValueFactory = _ => 256 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 13 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 100 };
-        foreach (var option in new Option[] { dataset, corpus, baseModel, contextBase, output, epochs, batch, lr, warmup, hardNegatives, inverseCloze, holdout, temperature, maxQuestion, maxPassage, seed, checkpointEvery })
+        foreach (var option in new Option[] { dataset, corpus, baseModel, contextBase, output, epochs, batch, lr, warmup, hardNegatives, inverseCloze, rounds, holdout, temperature, maxQuestion, maxPassage, seed, checkpointEvery })
             encoder.Options.Add(option);
         encoder.SetAction(async (parse, ct) =>
         {
@@ -60,7 +65,7 @@ static class TrainCommands
                     CheckpointEvery = parse.GetValue(checkpointEvery),
                 };
                 return await RunAsync(parse.GetValue(dataset)!, parse.GetValue(corpus), parse.GetValue(baseModel)!, parse.GetValue(contextBase),
-                    parse.GetValue(output)!, parse.GetValue(holdout), negatives, parse.GetValue(inverseCloze), options, ct);
+                    parse.GetValue(output)!, parse.GetValue(holdout), negatives, parse.GetValue(inverseCloze), parse.GetValue(rounds), options, ct);
             }
             catch (OperationCanceledException)
             {
@@ -77,16 +82,56 @@ static class TrainCommands
         return train;
     }
 
+    /// <summary>Where round <paramref name="round"/> of <paramref name="rounds"/> writes its model: the last one writes to --out itself.</summary>
+    static string RoundFolder(string output, int round, int rounds) => round == rounds ? output : Path.Combine(output, $"round-{round}");
+
     static async Task<int> RunAsync(string datasetSpec, string? corpusPath, string baseSpec, string? contextSpec, string output, int holdout,
-        HardNegativeSource negatives, bool inverseCloze, DualEncoderTrainingOptions options, CancellationToken ct)
+        HardNegativeSource negatives, bool inverseCloze, int rounds, DualEncoderTrainingOptions options, CancellationToken ct)
     {
         var console = AnsiConsole.Console;
-        var checkpoint = Path.Combine(output, "checkpoint");
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !Directory.Exists(checkpoint))
+        if (rounds < 1) throw new CliException("--rounds must be at least 1");
+        if (rounds > 1 && negatives != HardNegativeSource.Encoder)
+            throw new CliException("--rounds re-mines the hard negatives with each round's model: use it with --hard-negatives encoder");
+        bool started = Directory.Exists(Path.Combine(output, "checkpoint")) || Directory.Exists(RoundFolder(output, 1, Math.Max(rounds, 2)));
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !started)
             throw new CliException($"{output} is not empty and holds no training checkpoint: choose a new --out folder");
 
         var data = await DatasetLoader.LoadAsync(datasetSpec, corpusPath, ct);
-        var set = await BuildSetAsync(data, holdout, negatives, inverseCloze, options.Seed, baseSpec, contextSpec, ct);
+        var models = new List<(string Name, string Question, string Context)> { ("base", baseSpec, contextSpec ?? baseSpec) };
+        EncoderTrainingSet? set = null;
+        bool shared = contextSpec is null;
+        for (int round = 1; round <= rounds; round++)
+        {
+            var (_, question, context) = models[^1];
+            if (rounds > 1) console.MarkupLine($"[bold]round {round} of {rounds}[/], from {Markup.Escape(question)}{(shared ? "" : $" and {Markup.Escape(context)}")}");
+            set = await BuildSetAsync(data, holdout, negatives, inverseCloze, options.Seed, question, shared ? null : context, ct);
+            var (q, c) = await TrainRoundAsync(set, question, shared ? null : context, RoundFolder(output, round, rounds), negatives, inverseCloze, options, ct);
+            models.Add((rounds == 1 ? "trained" : $"round {round}", q, c));
+        }
+
+        if (set!.HeldOut.Count > 0)
+        {
+            var table = new Table().AddColumns("encoder", "Recall@5", "Recall@20", "MRR@10");
+            foreach (var (name, question, context) in models)
+            {
+                var scores = await Task.Run(() => ScoreAsync(question, context, set, ct), ct);
+                table.AddRow(name, F(scores.RecallAt5), F(scores.RecallAt20), F(scores.MrrAt10));
+            }
+            table.Caption($"dense retrieval, {set.HeldOut.Count} held-out questions against all {set.Corpus.Count} passages");
+            console.Write(table);
+        }
+        var (_, questionFolder, contextFolder) = models[^1];
+        console.MarkupLine(shared
+            ? $"use it: Rag:Models:QuestionEncoder={Markup.Escape(questionFolder)} (then re-embed the corpus: see README, 'Fine-tune the encoder')"
+            : $"use it: Rag:Models:QuestionEncoder={Markup.Escape(questionFolder)} and Rag:Models:ContextEncoder={Markup.Escape(contextFolder)} (then re-embed the corpus)");
+        return 0;
+    }
+
+    /// <summary>Trains one round from the given towers into <paramref name="output"/> (resuming its checkpoint); returns the folders written.</summary>
+    static async Task<(string Question, string Context)> TrainRoundAsync(EncoderTrainingSet set, string baseSpec, string? contextSpec, string output,
+        HardNegativeSource negatives, bool inverseCloze, DualEncoderTrainingOptions options, CancellationToken ct)
+    {
+        var console = AnsiConsole.Console;
         console.MarkupLine($"[bold]{set.Pairs.Count - set.InverseCloze}[/] training questions from {set.TrainArticles} articles" +
             (inverseCloze ? $" and {set.InverseCloze} inverse-cloze pairs from the corpus" : "") +
             $"; {set.HeldOut.Count} held-out questions from {set.HeldOutArticles} articles; corpus of {set.Corpus.Count} passages");
@@ -94,7 +139,7 @@ static class TrainCommands
 
         var question = TrainableEncoders.Load(baseSpec);
         var context = contextSpec is null ? null : TrainableEncoders.Load(contextSpec);
-        var trainer = new DualEncoderTrainer(question, context, set.Pairs, options, checkpoint);
+        var trainer = new DualEncoderTrainer(question, context, set.Pairs, options, Path.Combine(output, "checkpoint"));
         int resumed = trainer.Resume();
         if (resumed > 0) console.MarkupLine($"resuming at step {resumed} of {trainer.TotalSteps}");
         console.MarkupLine($"{trainer.TotalSteps} steps of {options.BatchSize} questions, {(trainer.Shared ? "shared tower" : "separate towers")}, " +
@@ -115,23 +160,9 @@ static class TrainCommands
                 await Task.Run(() => trainer.Train(progress, ct), ct);
             });
 
-        var (questionFolder, contextFolder) = trainer.Export(output);
-        console.MarkupLine($"[green]wrote[/] {Markup.Escape(questionFolder)}{(trainer.Shared ? "" : $" and {Markup.Escape(contextFolder)}")}");
-
-        if (set.HeldOut.Count > 0)
-        {
-            var before = await Task.Run(() => ScoreAsync(baseSpec, contextSpec ?? baseSpec, set, ct), ct);
-            var after = await Task.Run(() => ScoreAsync(questionFolder, contextFolder, set, ct), ct);
-            var table = new Table().AddColumns("encoder", "Recall@5", "Recall@20", "MRR@10");
-            table.AddRow("base", F(before.RecallAt5), F(before.RecallAt20), F(before.MrrAt10));
-            table.AddRow("trained", F(after.RecallAt5), F(after.RecallAt20), F(after.MrrAt10));
-            table.Caption($"dense retrieval, {set.HeldOut.Count} held-out questions against all {set.Corpus.Count} passages");
-            console.Write(table);
-        }
-        console.MarkupLine(trainer.Shared
-            ? $"use it: Rag:Models:QuestionEncoder={Markup.Escape(questionFolder)} (then re-embed the corpus: see README, 'Fine-tune the encoder')"
-            : $"use it: Rag:Models:QuestionEncoder={Markup.Escape(questionFolder)} and Rag:Models:ContextEncoder={Markup.Escape(contextFolder)} (then re-embed the corpus)");
-        return 0;
+        var folders = trainer.Export(output);
+        console.MarkupLine($"[green]wrote[/] {Markup.Escape(folders.Question)}{(trainer.Shared ? "" : $" and {Markup.Escape(folders.Context)}")}");
+        return folders;
     }
 
     static async Task<EncoderTrainingSet> BuildSetAsync(EvalDataset data, int holdout, HardNegativeSource negatives, bool inverseCloze, int seed,

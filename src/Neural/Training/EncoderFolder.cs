@@ -80,7 +80,7 @@ public static class EncoderFolder
         Json(Path.Combine(directory, "sentence_bert_config.json"), new Dictionary<string, object> { ["max_seq_length"] = source.MaxTokens, ["do_lower_case"] = false });
     }
 
-    // Everything but weights and checkpoints, one level of module folders deep (1_Pooling, 2_Normalize).
+    // Everything but weights, checkpoints and earlier training rounds, one level of module folders deep (1_Pooling, 2_Normalize).
     static void CopySettings(string from, string to, int depth)
     {
         foreach (var file in Directory.EnumerateFiles(from))
@@ -93,7 +93,7 @@ public static class EncoderFolder
         foreach (var sub in Directory.EnumerateDirectories(from))
         {
             var name = Path.GetFileName(sub);
-            if (name is "onnx" or "checkpoint" or ".git" || name.StartsWith('.')) continue;
+            if (name is "onnx" or "checkpoint" or ".git" || name.StartsWith('.') || name.StartsWith("round-", StringComparison.Ordinal)) continue;
             Directory.CreateDirectory(Path.Combine(to, name));
             CopySettings(sub, Path.Combine(to, name), depth + 1);
         }

@@ -145,6 +145,8 @@ public sealed class CliReingestTests
     [InlineData("'maybe'", "--hard-negatives", "maybe")]
     [InlineData("rag: --holdout-articles 2 leaves nothing to train on: the dataset has 2 articles", "--holdout-articles", "2")]
     [InlineData("rag: the batch needs at least 2 questions", "--batch", "1")]
+    [InlineData("rag: --rounds re-mines the hard negatives with each round's model: use it with --hard-negatives encoder", "--rounds", "2")]
+    [InlineData("rag: --rounds must be at least 1", "--rounds", "0", "--hard-negatives", "encoder")]
     public async Task Train_encoder_mistakes_are_refused_before_any_training(string expected, params string[] args)
     {
         using var dir = new TempDir();
@@ -160,6 +162,52 @@ public sealed class CliReingestTests
         Assert.NotEqual(0, code);
         Assert.Contains(expected, err);
         Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any(), "nothing is written for a refused run");
+    }
+
+    [Fact]
+    public async Task Train_encoder_rounds_mine_each_rounds_negatives_with_the_last_rounds_model_as_a_second_run_from_it_would()
+    {
+        using var dir = new TempDir();
+        var squad = Path.Combine(dir.Path, "dev.json");
+        string[] places = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Delhi"];
+        string[] things = ["tower", "bridge", "market", "museum", "harbour", "library", "garden", "station"];
+        var articles = places.Select((place, a) => new
+        {
+            title = place,
+            paragraphs = things.Skip(a % 3).Take(4).Select((thing, p) => new
+            {
+                context = $"The old {thing} of {place} opened in year {1800 + 10 * a + p}, and people still visit it.",
+                qas = new[]
+                {
+                    new { id = $"{a}-{p}-a", question = $"When did the {thing} of {place} open?", answers = new[] { new { text = $"{1800 + 10 * a + p}", answer_start = 0 } } },
+                    new { id = $"{a}-{p}-b", question = $"Which year saw the {place} {thing} open?", answers = new[] { new { text = $"{1800 + 10 * a + p}", answer_start = 0 } } },
+                },
+            }).ToArray(),
+        }).ToArray();
+        File.WriteAllText(squad, System.Text.Json.JsonSerializer.Serialize(new { data = articles }));
+        var tiny = Path.Combine(dir.Path, "tiny");
+        TinyModels.WriteBertEncoder(tiny, kind: "sentence-transformer");
+        string[] common = ["train", "encoder", "--dataset", "squad:" + squad, "--hard-negatives", "encoder", "--batch", "4", "--lr", "1e-3",
+            "--holdout-articles", "2", "--max-passage-tokens", "48"];
+
+        var rounds = Path.Combine(dir.Path, "rounds");
+        var (code, output, err) = await RunAsync([.. common, "--base", tiny, "--out", rounds, "--rounds", "2"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("round 2 of 2", output);
+        Assert.Contains("round-1", output);
+        Assert.Matches(@"round 1\s*[│|]\s*0\.\d{3}", output); // each round's held-out scores
+        Assert.Matches(@"round 2\s*[│|]\s*0\.\d{3}", output);
+
+        // By hand: one run from the base, then one from its model (whose hard negatives it mines).
+        var first = Path.Combine(dir.Path, "first");
+        var second = Path.Combine(dir.Path, "second");
+        Assert.Equal(0, (await RunAsync([.. common, "--base", tiny, "--out", first])).Code);
+        Assert.Equal(0, (await RunAsync([.. common, "--base", first, "--out", second])).Code);
+        static byte[] Weights(params string[] path) => File.ReadAllBytes(Path.Combine([.. path, "model.safetensors"]));
+        Assert.Equal(Weights(first), Weights(rounds, "round-1"));
+        Assert.Equal(Weights(second), Weights(rounds));
+        Assert.NotEqual(Weights(first), Weights(second));
+        Assert.False(Directory.Exists(Path.Combine(rounds, "round-1", "round-1")), "a round's folder is not copied into the next");
     }
 }
 
