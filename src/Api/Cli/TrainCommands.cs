@@ -169,7 +169,7 @@ static class TrainCommands
         string baseSpec, string? contextSpec, CancellationToken ct)
     {
         if (negatives != HardNegativeSource.Encoder) return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, null, inverseCloze, seed, ct);
-        AnsiConsole.MarkupLine($"mining hard negatives with the base encoder over {data.Corpus.Count} passages...");
+        AnsiConsole.MarkupLine($"mining hard negatives with {Markup.Escape(baseSpec)} over {data.Corpus.Count} passages...");
         using var q = NeuralModels.LoadEncoder(baseSpec);
         using var c = contextSpec is null ? null : NeuralModels.LoadEncoder(contextSpec);
         return await EncoderTrainingSet.BuildAsync(data, holdout, negatives, (q, c ?? q), inverseCloze, seed, ct);
