@@ -92,7 +92,7 @@ static class TrainCommands
         if (rounds < 1) throw new CliException("--rounds must be at least 1");
         if (rounds > 1 && negatives != HardNegativeSource.Encoder)
             throw new CliException("--rounds re-mines the hard negatives with each round's model: use it with --hard-negatives encoder");
-        bool started = Directory.Exists(Path.Combine(output, "checkpoint")) || Directory.Exists(RoundFolder(output, 1, Math.Max(rounds, 2)));
+        bool started = Directory.Exists(Path.Combine(output, "checkpoint")) || Directory.Exists(Path.Combine(output, "round-1"));
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !started)
             throw new CliException($"{output} is not empty and holds no training checkpoint: choose a new --out folder");
 
